@@ -1,0 +1,109 @@
+"""
+### Salesforce → Dotdigital contact sync
+
+One DAG per mapping file in `include/mappings/`. Each run:
+
+1. **plan_window** – decides which Salesforce changes to read: `[min(watermark, data_interval_start) − lookback,
+   data_interval_end)`, or everything for `mode=full`, or from the `since` param.
+2. **preflight** – checks the mapping against Salesforce `describe()` and Dotdigital's data fields; creates missing
+   data fields and address books; a type clash fails the run before anything is written.
+3. **extract** – a Bulk API 2.0 query (queryAll for deltas, so deletions are seen) streamed to Parquet chunks in the
+   staging area.
+4. **transform** (mapped per chunk) – mapping, consent and segment rules, then a pandera schema; valid rows and rejects
+   go to separate files, rejects to the ledger.
+5. **load** (mapped per chunk, pool `dotdigital_imports`) – one Dotdigital v3 bulk import per chunk, polled to the end;
+   per-contact failures join the rejects. Deleted Salesforce records leave the address book.
+6. **reconcile** – `read = created + updated + rejected + skipped + deleted`, or the run fails; prints the summary table.
+7. **commit_watermark** – moves the sync's watermark Variable forward, only after everything above succeeded.
+
+Params: `mode` (delta/full), `dry_run` (files and report only, nothing sent to Dotdigital), `since` (override start).
+Rejects, with the staging file and row of their payload, are in the ledger (`sfdd_rejects`).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from airflow.sdk import DAG, CronDataIntervalTimetable, Param, task
+
+from sfdd.mapping.loader import load_mappings
+from sfdd.sync import contact_sync as steps
+
+MAPPINGS_DIR = Path(os.environ.get("SFDD_MAPPINGS_DIR", Path(__file__).resolve().parent.parent / "include" / "mappings"))
+
+DEFAULT_ARGS = {
+    "owner": "data-engineering",
+    "retries": 3,
+    "retry_delay": timedelta(seconds=30),
+    "retry_exponential_backoff": 2.0,
+    "max_retry_delay": timedelta(minutes=10),
+}
+
+
+def build_dag(mapping) -> DAG:
+    with DAG(
+        dag_id=f"sfdd_contact_sync__{mapping.name}",
+        description=mapping.description or f"{mapping.source.object} → Dotdigital",
+        schedule=CronDataIntervalTimetable(mapping.schedule, timezone="UTC"),
+        start_date=datetime(2026, 1, 1),
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=["sfdd", "salesforce", "dotdigital", "contact-sync", mapping.source.object],
+        doc_md=__doc__ + f"\n\n**Mapping:** `include/mappings/{mapping.file_name}` "
+                         f"({mapping.source.object} → {', '.join(mapping.target.address_books)})",
+        params={
+            "mode": Param("delta", type="string", enum=["delta", "full"], title="Mode",
+                          description="delta reads changes since the watermark; full reads every record."),
+            "dry_run": Param(False, type="boolean", title="Dry run",
+                             description="Write the staging files and the report; send nothing to Dotdigital."),
+            "since": Param(None, type=["null", "string"], format="date-time", title="Since",
+                           description="Override the window start (UTC). Empty: use the watermark."),
+        },
+    ) as dag:
+        name = mapping.name
+
+        @task
+        def plan_window(**context) -> dict:
+            return steps.plan_window(name, context)
+
+        @task
+        def preflight(window: dict) -> dict:
+            return steps.preflight(name, window)
+
+        @task
+        def extract(window: dict) -> list[dict]:
+            return steps.extract(name, window, steps.task_ref())
+
+        @task
+        def transform(chunk: dict, prepared: dict) -> dict:
+            return steps.transform(name, chunk, prepared, steps.task_ref())
+
+        @task(pool=steps.IMPORT_POOL, max_active_tis_per_dag=8, retries=4)
+        def load(transformed: dict, prepared: dict, window: dict) -> dict:
+            return steps.load(name, transformed, prepared, window, steps.task_ref())
+
+        @task
+        def reconcile(transformed: list[dict], loaded: list[dict], window: dict) -> dict:
+            return steps.reconcile(name, list(transformed), list(loaded), window, steps.task_ref())
+
+        @task
+        def commit_watermark(summary: dict, window: dict) -> dict:
+            return steps.commit_watermark(name, summary, window, steps.task_ref())
+
+        window = plan_window()
+        prepared = preflight(window)
+        chunks = extract(window)
+        prepared >> chunks
+        transformed = transform.partial(prepared=prepared).expand(chunk=chunks)
+        loaded = load.partial(prepared=prepared, window=window).expand(transformed=transformed)
+        summary = reconcile(transformed, loaded, window)
+        commit_watermark(summary, window)
+    return dag
+
+
+for _mapping in load_mappings(MAPPINGS_DIR).values():
+    _dag = build_dag(_mapping)
+    globals()[_dag.dag_id] = _dag

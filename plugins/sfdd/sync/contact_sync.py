@@ -1,0 +1,443 @@
+"""The steps of a contact sync run, called by the thin @task wrappers in dags/contact_sync.py.
+
+Each step takes and returns small JSON-able dicts (XCom carries paths and counts, never payloads) and
+does its heavy imports inside the function, because dags/ imports this module at parse time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+IMPORT_POOL = "dotdigital_imports"
+SALESFORCE_CONN_ID = os.environ.get("SFDD_SALESFORCE_CONN_ID", "salesforce_default")
+DOTDIGITAL_CONN_ID = os.environ.get("SFDD_DOTDIGITAL_CONN_ID", "dotdigital_default")
+MAPPINGS_DIR = Path(os.environ.get("SFDD_MAPPINGS_DIR",
+                                   Path(__file__).resolve().parents[3] / "include" / "mappings"))
+
+
+class ReconcileError(Exception):
+    """The run's counts do not add up, or too many records were rejected."""
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    dag_id: str
+    run_id: str
+    task_id: str
+    map_index: int
+
+
+def task_ref() -> TaskRef:
+    from airflow.sdk import get_current_context
+
+    ti = get_current_context()["ti"]
+    map_index = ti.map_index if ti.map_index is not None else -1
+    return TaskRef(ti.dag_id, ti.run_id, ti.task_id, map_index)
+
+
+@lru_cache(maxsize=32)
+def mapping_for(name: str):
+    from sfdd.mapping.loader import load_mappings
+
+    return load_mappings(MAPPINGS_DIR)[name]
+
+
+def _sf():
+    from sfdd.hooks.salesforce import SalesforceApiHook
+
+    return SalesforceApiHook(salesforce_conn_id=SALESFORCE_CONN_ID)
+
+
+def _dd():
+    from sfdd.hooks.dotdigital import DotdigitalHook
+
+    return DotdigitalHook(dotdigital_conn_id=DOTDIGITAL_CONN_ID)
+
+
+# --------------------------------------------------------------------------------------------- plan
+
+
+def plan_window(name: str, context) -> dict:
+    from sfdd.state import watermark
+    from sfdd.sync.window import plan_window as plan
+
+    mapping = mapping_for(name)
+    params = context["params"]
+    dag_run = context["dag_run"]
+    window = plan(
+        mode=params.get("mode", "delta"),
+        watermark=watermark.read(name),
+        interval_start=context.get("data_interval_start"),
+        interval_end=context.get("data_interval_end"),
+        run_after=dag_run.run_after,
+        lookback=mapping.source.lookback,
+        since=params.get("since"),
+    )
+    log.info("Window for %s: %s [%s, %s) — %s", name, window.mode, window.start or "beginning", window.end,
+             window.reason)
+    return {**window.to_xcom(), "dry_run": bool(params.get("dry_run", False))}
+
+
+# ---------------------------------------------------------------------------------------- preflight
+
+
+def preflight(name: str, window: dict) -> dict:
+    """Fail before anything is written when the mapping and either system disagree."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from sfdd.mapping.preflight import check_against_datafields, check_against_describe
+
+    mapping = mapping_for(name)
+    describe = _sf().describe(mapping.source.object)
+    problems = check_against_describe(mapping, describe)
+    if problems:
+        raise AirflowFailException(
+            f"Preflight failed for {mapping.file_name}: " + "; ".join(str(p) for p in problems))
+    dd = _dd()
+    to_create, clashes = check_against_datafields(mapping, dd.list_data_fields())
+    if clashes:
+        raise AirflowFailException(
+            f"Preflight failed for {mapping.file_name}: " + "; ".join(str(p) for p in clashes))
+    dry_run = window["dry_run"]
+    created = []
+    for field in to_create:
+        if not dry_run:
+            dd.create_data_field(**field)
+        created.append(field["name"])
+    book_ids = []
+    existing_books = {b["name"]: b["id"] for b in dd.list_address_books()}
+    for book in mapping.target.address_books:
+        if book in existing_books:
+            book_ids.append(existing_books[book])
+        elif dry_run:
+            book_ids.append(None)
+        else:
+            book_ids.append(dd.get_or_create_address_book(book)["id"])
+    log.info("Preflight ok for %s: %d data fields %s, address books %s", name, len(created),
+             "to create (dry run)" if dry_run else "created", dict(zip(mapping.target.address_books, book_ids, strict=True)))
+    return {"address_book_ids": book_ids, "datafields_created": created}
+
+
+# ------------------------------------------------------------------------------------------ extract
+
+
+def _csv_to_table(path: Path, columns_hint: list[str]):
+    """Bulk API CSV → Arrow table with every column kept as text (typing is the transform's job)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        import csv
+
+        header = next(csv.reader(fh), None) or columns_hint
+    return pacsv.read_csv(
+        path,
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in header},
+                                             strings_can_be_null=False, quoted_strings_can_be_null=False),
+    )
+
+
+def extract(name: str, window: dict, ref: TaskRef) -> list[dict]:
+    import tempfile
+
+    import pyarrow as pa
+
+    from sfdd import staging
+    from sfdd.mapping.soql import build_query
+    from sfdd.sync.window import Window
+
+    mapping = mapping_for(name)
+    win = Window.from_xcom(window)
+    soql = build_query(mapping, win.start, win.end)
+    include_deleted = win.mode == "delta" and mapping.source.deleted != "ignore"
+    out = staging.run_root(ref.dag_id, ref.run_id) / "extract"
+    columns = mapping.source_fields()
+    chunks: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="sfdd-extract-") as tmp:
+        files = _sf().bulk_query_to_csv_files(soql, Path(tmp), include_deleted=include_deleted,
+                                              max_records=mapping.chunk_size)
+        for csv_path in files:
+            table = _csv_to_table(Path(csv_path), columns)
+            Path(csv_path).unlink()
+            if table.num_rows == 0:
+                continue
+            path = staging.write_parquet(table, out / f"chunk-{len(chunks):05d}.parquet")
+            chunks.append({"chunk": len(chunks), "path": path, "rows": table.num_rows})
+    if not chunks:
+        # An empty window still flows through transform → load → reconcile so the run records zeros.
+        empty = pa.table({c: pa.array([], type=pa.string()) for c in columns})
+        chunks.append({"chunk": 0, "path": staging.write_parquet(empty, out / "chunk-00000.parquet"), "rows": 0})
+    owners = _extract_precedence_owners(mapping, out)
+    for chunk in chunks:
+        chunk["owners_path"] = owners
+    log.info("Extracted %d records of %s in %d chunk(s)%s", sum(c["rows"] for c in chunks),
+             mapping.source.object, len(chunks), " incl. deleted" if include_deleted else "")
+    return chunks
+
+
+def _extract_precedence_owners(mapping, out) -> str | None:
+    """For a mapping that defers to another object (Leads defer to Contacts), read that object's match keys."""
+    import tempfile
+
+    import pyarrow as pa
+
+    from sfdd import staging
+
+    rule = getattr(mapping, "precedence", None)
+    defer = getattr(rule, "defer_to", None) if rule else None
+    if not defer:
+        return None
+    soql = f"SELECT {defer.match_on} FROM {defer.object} WHERE {defer.match_on} != null"
+    keys: set[str] = set()
+    with tempfile.TemporaryDirectory(prefix="sfdd-owners-") as tmp:
+        for csv_path in _sf().bulk_query_to_csv_files(soql, Path(tmp), max_records=200_000):
+            table = _csv_to_table(Path(csv_path), [defer.match_on])
+            keys.update(v.strip().lower() for v in table.column(defer.match_on).to_pylist() if v)
+    return staging.write_parquet(pa.table({"key": sorted(keys)}), out / "precedence-owners.parquet")
+
+
+# ---------------------------------------------------------------------------------------- transform
+
+
+def transform(name: str, chunk: dict, prepared: dict, ref: TaskRef) -> dict:
+    import pandas as pd
+
+    from sfdd import staging
+    from sfdd.state.ledger import Ledger
+    from sfdd.transform.pipeline import transform_chunk
+
+    mapping = mapping_for(name)
+    frame = staging.read_parquet(chunk["path"])
+    result = transform_chunk(frame, mapping)
+    valid, skipped = result.valid, result.skipped
+    if chunk.get("owners_path") and len(valid):
+        owners = set(staging.read_parquet(chunk["owners_path"])["key"])
+        rule = mapping.precedence.defer_to
+        column = "email" if rule.match_on.lower() == "email" else rule.match_on
+        owned = valid[column].fillna("").str.strip().str.lower().isin(owners)
+        if owned.any():
+            moved = valid.loc[owned, ["sf_id", "row"]].assign(rule=rule.rule_name)
+            skipped = pd.concat([skipped, moved], ignore_index=True)
+            valid = valid.loc[~owned]
+    out = staging.run_root(ref.dag_id, ref.run_id) / "transform"
+    index = chunk["chunk"]
+    valid_path = staging.write_parquet(valid, out / f"valid-{index:05d}.parquet")
+    deleted_path = staging.write_parquet(result.deleted, out / f"deleted-{index:05d}.parquet")
+    rejects = result.rejects
+    Ledger().replace_rejects(
+        sync_name=name, dag_id=ref.dag_id, run_id=ref.run_id, task_id=ref.task_id, map_index=ref.map_index,
+        rows=({"sf_id": r.sf_id, "field": r.field, "error_code": r.error_code, "message": r.message,
+               "payload_ref": chunk["path"], "payload_row": int(r.row), "retryable": False}
+              for r in rejects.itertuples(index=False)),
+    )
+    counts = {
+        "read": int(len(frame)),
+        "valid": int(len(valid)),
+        "rejected": int(rejects["row"].nunique()) if len(rejects) else 0,
+        "skipped": int(len(skipped)),
+        "deleted": int(len(result.deleted)),
+    }
+    rejected_rows = rejects.drop_duplicates("row") if len(rejects) else rejects
+    summary = {
+        "chunk": index,
+        "valid_path": valid_path,
+        "deleted_path": deleted_path,
+        "counts": counts,
+        "rejected_by_code": dict(Counter(rejected_rows["error_code"])) if len(rejects) else {},
+        "skipped_by_rule": dict(Counter(skipped["rule"])) if len(skipped) else {},
+    }
+    log.info("Chunk %d: %s", index, counts)
+    return summary
+
+
+# --------------------------------------------------------------------------------------------- load
+
+
+def load(name: str, transformed: dict, prepared: dict, window: dict, ref: TaskRef) -> dict:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from sfdd import staging
+    from sfdd.hooks.dotdigital import DotdigitalImportError
+    from sfdd.state.ledger import Ledger
+    from sfdd.transform.payload import to_v3_contacts
+
+    mapping = mapping_for(name)
+    chunk = transformed["chunk"]
+    result = {"chunk": chunk, "created": 0, "updated": 0, "failed": 0, "kept_suppressed": 0,
+              "deleted_removed": 0, "deleted_not_found": 0, "failed_by_code": {}, "import_id": None,
+              "dry_run": bool(window["dry_run"])}
+    valid = staging.read_parquet(transformed["valid_path"])
+    deleted = staging.read_parquet(transformed["deleted_path"])
+    if window["dry_run"]:
+        result["would_import"] = int(len(valid))
+        result["would_remove"] = int(len(deleted))
+        return result
+    dd = _dd()
+    rejects: list[dict] = []
+    if len(valid):
+        contacts = to_v3_contacts(valid, mapping, prepared["address_book_ids"])
+        import_id = dd.start_contact_import_v3(contacts, merge_option=mapping.target.merge_option)
+        result["import_id"] = import_id
+        log.info("Chunk %d: import %s started with %d contacts", chunk, import_id, len(contacts))
+        try:
+            status = dd.wait_for_contact_import_v3(import_id)
+        except DotdigitalImportError as exc:
+            # A watchdog rejection or failed import will not pass on a retry of the same payload.
+            raise AirflowFailException(f"Dotdigital import {import_id} of chunk {chunk} ended {exc}") from exc
+        summary = status.get("summary") or {}
+        result["created"] = int(summary.get("newContacts", 0))
+        result["updated"] = int(summary.get("updatedContacts", 0))
+        result["kept_suppressed"] = int(summary.get("globallySuppressed", 0))
+        by_identifier = _identifier_index(valid)
+        for failure in status.get("failures") or []:
+            sf_id, row = by_identifier.get(_identifier_key(failure.get("identifiers") or {}), (None, None))
+            codes = [f.get("failureCode", "unknown") for f in failure.get("failures") or [{}]]
+            for code in codes:
+                rejects.append({"sf_id": sf_id, "field": failure.get("matchIdentifier"),
+                                "error_code": f"DOTDIGITAL_{code}", "retryable": False,
+                                "message": "; ".join(f.get("description", "") for f in failure.get("failures") or []),
+                                "payload_ref": transformed["valid_path"], "payload_row": row})
+        result["failed"] = len(status.get("failures") or [])
+        result["failed_by_code"] = dict(Counter(r["error_code"] for r in rejects))
+    if len(deleted) and mapping.source.deleted == "remove":
+        removed, missing = _remove_deleted(dd, deleted, prepared["address_book_ids"])
+        result["deleted_removed"], result["deleted_not_found"] = removed, missing
+    Ledger().replace_rejects(sync_name=name, dag_id=ref.dag_id, run_id=ref.run_id, task_id=ref.task_id,
+                             map_index=ref.map_index, rows=rejects)
+    log.info("Chunk %d loaded: created=%d updated=%d failed=%d kept_suppressed=%d deleted_removed=%d",
+             chunk, result["created"], result["updated"], result["failed"], result["kept_suppressed"],
+             result["deleted_removed"])
+    return result
+
+
+def _identifier_key(identifiers: dict) -> tuple:
+    email = (identifiers.get("email") or "").strip().lower()
+    mobile = (identifiers.get("mobileNumber") or "").strip()
+    return (email, "") if email else ("", mobile)
+
+
+def _identifier_index(valid) -> dict:
+    index = {}
+    emails = valid["email"] if "email" in valid else [None] * len(valid)
+    mobiles = valid["mobile_number"] if "mobile_number" in valid else [None] * len(valid)
+    for sf_id, row, email, mobile in zip(valid["sf_id"], valid["row"], emails, mobiles, strict=True):
+        key = _identifier_key({"email": email or "", "mobileNumber": mobile or ""})
+        index[key] = (sf_id, int(row))
+    return index
+
+
+def _remove_deleted(dd, deleted, book_ids) -> tuple[int, int]:
+    """Deleted Salesforce records leave the address book; contacts Dotdigital does not know are counted."""
+    from sfdd.hooks.dotdigital import DotdigitalApiError
+
+    contact_ids, missing = [], 0
+    for email, mobile in zip(deleted.get("email", [None] * len(deleted)),
+                             deleted.get("mobile_number", [None] * len(deleted)), strict=True):
+        ident = ("email", email) if email else ("mobileNumber", mobile) if mobile else None
+        if not ident:
+            missing += 1
+            continue
+        try:
+            contact = dd.get_contact(*ident)
+        except DotdigitalApiError as exc:
+            if exc.status == 404:
+                missing += 1
+                continue
+            raise
+        contact_ids.append(int(contact["contactId"]))
+    for book_id in book_ids:
+        if contact_ids and book_id is not None:
+            dd.remove_contacts_from_address_book(book_id, contact_ids)
+    return len(contact_ids), missing
+
+
+# ---------------------------------------------------------------------------------------- reconcile
+
+
+def summarise(transformed: list[dict], loaded: list[dict]) -> dict:
+    """Add up the chunk figures; pure so the arithmetic is unit-tested without Airflow."""
+    totals = Counter()
+    rejected_by_code, skipped_by_rule, failed_by_code = Counter(), Counter(), Counter()
+    for t in transformed:
+        totals.update(t["counts"])
+        rejected_by_code.update(t["rejected_by_code"])
+        skipped_by_rule.update(t["skipped_by_rule"])
+    dry_run = any(x.get("dry_run") for x in loaded)
+    for x in loaded:
+        for key in ("created", "updated", "failed", "kept_suppressed", "deleted_removed", "deleted_not_found",
+                    "would_import"):
+            totals[key] += x.get(key, 0) or 0
+        failed_by_code.update(x.get("failed_by_code") or {})
+    rejected_by_code.update(failed_by_code)
+    rejected_total = totals["rejected"] + totals["failed"]
+    written = totals["would_import"] if dry_run else totals["created"] + totals["updated"]
+    accounted = written + rejected_total + totals["skipped"] + totals["deleted"]
+    return {
+        "read": totals["read"], "valid": totals["valid"], "created": totals["created"],
+        "updated": totals["updated"], "rejected": rejected_total, "rejected_by_code": dict(rejected_by_code),
+        "skipped": totals["skipped"], "skipped_by_rule": dict(skipped_by_rule),
+        "kept_suppressed": totals["kept_suppressed"], "deleted": totals["deleted"],
+        "deleted_removed": totals["deleted_removed"], "deleted_not_found": totals["deleted_not_found"],
+        "dry_run": dry_run, "would_import": totals["would_import"] if dry_run else None,
+        "chunks": len(transformed), "accounted": accounted, "balanced": accounted == totals["read"],
+    }
+
+
+def format_summary(name: str, window: dict, s: dict) -> str:
+    lines = [f"Contact sync {name!r} ({window['mode']}{', DRY RUN' if s['dry_run'] else ''}) "
+             f"window [{window['start'] or 'beginning'}, {window['end']})"]
+    rows = [("read", s["read"]), ("valid", s["valid"])]
+    if s["dry_run"]:
+        rows.append(("would import", s["would_import"]))
+    else:
+        rows += [("created", s["created"]), ("updated", s["updated"])]
+    rows.append(("rejected", s["rejected"]))
+    rows += [(f"  rejected {code}", n) for code, n in sorted(s["rejected_by_code"].items())]
+    rows.append(("skipped by rule", s["skipped"]))
+    rows += [(f"  skipped {rule}", n) for rule, n in sorted(s["skipped_by_rule"].items())]
+    rows += [("kept suppressed", s["kept_suppressed"]), ("deleted", s["deleted"]),
+             ("  removed from book", s["deleted_removed"]), ("  unknown to Dotdigital", s["deleted_not_found"]),
+             ("balanced", "yes" if s["balanced"] else f"NO ({s['accounted']} accounted of {s['read']})")]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(lines + [f"  {k.ljust(width)}  {v}" for k, v in rows])
+
+
+def reconcile(name: str, transformed: list[dict], loaded: list[dict], window: dict, ref: TaskRef) -> dict:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from sfdd.state.ledger import Ledger
+
+    mapping = mapping_for(name)
+    summary = summarise(transformed, loaded)
+    log.info("\n%s", format_summary(name, window, summary))
+    rate = summary["rejected"] / summary["read"] if summary["read"] else 0.0
+    summary["reject_rate"] = round(rate, 6)
+    problems = []
+    if not summary["balanced"]:
+        problems.append(f"counts do not add up: read {summary['read']} but {summary['accounted']} accounted for")
+    if rate > mapping.reject_threshold:
+        problems.append(f"reject rate {rate:.2%} is above the mapping's threshold {mapping.reject_threshold:.2%}")
+    Ledger().record_run(sync_name=name, dag_id=ref.dag_id, run_id=ref.run_id, ok=not problems, figures=summary)
+    if problems:
+        raise AirflowFailException(f"Reconcile failed for {name}: " + "; ".join(problems))
+    return summary
+
+
+def commit_watermark(name: str, summary: dict, window: dict, ref: TaskRef) -> dict:
+    from sfdd.state import watermark
+    from sfdd.sync.window import Window
+
+    if window["dry_run"]:
+        log.info("Dry run: watermark of %s left where it was", name)
+        return {"moved": False, "dry_run": True}
+    result = watermark.commit(name, Window.from_xcom(window).end, ref.run_id)
+    log.info("Watermark of %s: %s → %s", name, result["previous"], result["committed"])
+    return result
