@@ -89,23 +89,23 @@ def plan_window(name: str, context) -> dict:
 
 
 def preflight(name: str, window: dict) -> dict:
+    return run_preflight(mapping_for(name), _sf(), _dd(), dry_run=window["dry_run"])
+
+
+def run_preflight(mapping, sf, dd, *, dry_run: bool) -> dict:
     """Fail before anything is written when the mapping and either system disagree."""
     from airflow.sdk.exceptions import AirflowFailException
 
     from sfdd.mapping.preflight import check_against_datafields, check_against_describe
 
-    mapping = mapping_for(name)
-    describe = _sf().describe(mapping.source.object)
-    problems = check_against_describe(mapping, describe)
+    problems = check_against_describe(mapping, sf.describe(mapping.source.object))
     if problems:
         raise AirflowFailException(
             f"Preflight failed for {mapping.file_name}: " + "; ".join(str(p) for p in problems))
-    dd = _dd()
     to_create, clashes = check_against_datafields(mapping, dd.list_data_fields())
     if clashes:
         raise AirflowFailException(
             f"Preflight failed for {mapping.file_name}: " + "; ".join(str(p) for p in clashes))
-    dry_run = window["dry_run"]
     created = []
     for field in to_create:
         if not dry_run:
@@ -120,8 +120,9 @@ def preflight(name: str, window: dict) -> dict:
             book_ids.append(None)
         else:
             book_ids.append(dd.get_or_create_address_book(book)["id"])
-    log.info("Preflight ok for %s: %d data fields %s, address books %s", name, len(created),
-             "to create (dry run)" if dry_run else "created", dict(zip(mapping.target.address_books, book_ids, strict=True)))
+    log.info("Preflight ok for %s: %d data fields %s, address books %s", mapping.name, len(created),
+             "to create (dry run)" if dry_run else "created",
+             dict(zip(mapping.target.address_books, book_ids, strict=True)))
     return {"address_book_ids": book_ids, "datafields_created": created}
 
 
