@@ -46,13 +46,13 @@ def build_dag(mapping) -> DAG:
     with DAG(
         dag_id=f"sfdd_contact_sync__{mapping.name}",
         description=mapping.description or f"{mapping.source.object} → Dotdigital",
-        schedule=CronDataIntervalTimetable(mapping.schedule, timezone="UTC"),
+        schedule=CronDataIntervalTimetable(mapping.schedule, timezone="UTC") if mapping.schedule else None,
         start_date=datetime(2026, 1, 1),
         catchup=False,
         max_active_runs=1,
         default_args=DEFAULT_ARGS,
         tags=["sfdd", "salesforce", "dotdigital", "contact-sync", mapping.source.object],
-        doc_md=__doc__ + f"\n\n**Mapping:** `include/mappings/{mapping.file_name}` "
+        doc_md=__doc__ + f"\n\n**Mapping:** sync `{mapping.name}` in `include/mappings/` "
                          f"({mapping.source.object} → {', '.join(mapping.target.address_books)})",
         params={
             "mode": Param("delta", type="string", enum=["delta", "full"], title="Mode",

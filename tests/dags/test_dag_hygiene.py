@@ -13,7 +13,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 DAG_FILES = sorted(p for p in (REPO / "dags").glob("*.py") if not p.name.startswith("_"))
-HEAVY = ("pandas", "pandera", "pyarrow", "simple_salesforce", "numpy", "sqlalchemy.orm")
+HEAVY = ("pandas", "pandera", "pyarrow", "simple_salesforce", "numpy")
 
 
 @pytest.fixture(scope="module")

@@ -96,16 +96,21 @@ def run_preflight(mapping, sf, dd, *, dry_run: bool) -> dict:
     """Fail before anything is written when the mapping and either system disagree."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from sfdd.mapping.preflight import check_against_datafields, check_against_describe
+    from sfdd.mapping.preflight import check_against_datafields, check_against_describe, errors_only
 
-    problems = check_against_describe(mapping, sf.describe(mapping.source.object))
-    if problems:
+    describe = sf.describe(mapping.source.object)
+    problems = check_against_describe(mapping, describe, related=_related_describes(sf, mapping, describe))
+    for warning in (p for p in problems if p not in errors_only(problems)):
+        log.warning("Preflight warning for sync %s: %s", mapping.name, warning)
+    if errors_only(problems):
         raise AirflowFailException(
-            f"Preflight failed for {mapping.file_name}: " + "; ".join(str(p) for p in problems))
+            f"Preflight failed for sync {mapping.name!r} (Salesforce {mapping.source.object}): "
+            + "; ".join(str(p) for p in errors_only(problems)))
     to_create, clashes = check_against_datafields(mapping, dd.list_data_fields())
     if clashes:
         raise AirflowFailException(
-            f"Preflight failed for {mapping.file_name}: " + "; ".join(str(p) for p in clashes))
+            f"Preflight failed for sync {mapping.name!r} (Dotdigital data fields): "
+            + "; ".join(str(p) for p in clashes))
     created = []
     for field in to_create:
         if not dry_run:
@@ -124,6 +129,18 @@ def run_preflight(mapping, sf, dd, *, dry_run: bool) -> dict:
              "to create (dry run)" if dry_run else "created",
              dict(zip(mapping.target.address_books, book_ids, strict=True)))
     return {"address_book_ids": book_ids, "datafields_created": created}
+
+
+def _related_describes(sf, mapping, describe: dict) -> dict:
+    """Describe the parent objects that dotted source fields (Account.Name) go through."""
+    relationships = {f["relationshipName"]: f.get("referenceTo") or [] for f in describe.get("fields", [])
+                     if f.get("relationshipName")}
+    related = {}
+    for source in mapping.source_fields():
+        rel = source.split(".", 1)[0] if "." in source else None
+        if rel and rel not in related and relationships.get(rel):
+            related[rel] = sf.describe(relationships[rel][0])
+    return related
 
 
 # ------------------------------------------------------------------------------------------ extract
@@ -191,17 +208,17 @@ def _extract_precedence_owners(mapping, out) -> str | None:
     import pyarrow as pa
 
     from sfdd import staging
+    from sfdd.mapping.soql import build_owner_query
 
-    rule = getattr(mapping, "precedence", None)
-    defer = getattr(rule, "defer_to", None) if rule else None
-    if not defer:
+    soql = build_owner_query(mapping)
+    if not soql:
         return None
-    soql = f"SELECT {defer.match_on} FROM {defer.object} WHERE {defer.match_on} != null"
+    field = mapping.precedence.defer_to.match_on
     keys: set[str] = set()
     with tempfile.TemporaryDirectory(prefix="sfdd-owners-") as tmp:
         for csv_path in _sf().bulk_query_to_csv_files(soql, Path(tmp), max_records=200_000):
-            table = _csv_to_table(Path(csv_path), [defer.match_on])
-            keys.update(v.strip().lower() for v in table.column(defer.match_on).to_pylist() if v)
+            table = _csv_to_table(Path(csv_path), [field])
+            keys.update(v for v in table.column(field).to_pylist() if v)
     return staging.write_parquet(pa.table({"key": sorted(keys)}), out / "precedence-owners.parquet")
 
 
@@ -209,25 +226,15 @@ def _extract_precedence_owners(mapping, out) -> str | None:
 
 
 def transform(name: str, chunk: dict, prepared: dict, ref: TaskRef) -> dict:
-    import pandas as pd
-
     from sfdd import staging
     from sfdd.state.ledger import Ledger
     from sfdd.transform.pipeline import transform_chunk
 
     mapping = mapping_for(name)
     frame = staging.read_parquet(chunk["path"])
-    result = transform_chunk(frame, mapping)
-    valid, skipped = result.valid, result.skipped
-    if chunk.get("owners_path") and len(valid):
-        owners = set(staging.read_parquet(chunk["owners_path"])["key"])
-        rule = mapping.precedence.defer_to
-        column = "email" if rule.match_on.lower() == "email" else rule.match_on
-        owned = valid[column].fillna("").str.strip().str.lower().isin(owners)
-        if owned.any():
-            moved = valid.loc[owned, ["sf_id", "row"]].assign(rule=rule.rule_name)
-            skipped = pd.concat([skipped, moved], ignore_index=True)
-            valid = valid.loc[~owned]
+    owners = staging.read_parquet(chunk["owners_path"])["key"] if chunk.get("owners_path") else None
+    result = transform_chunk(frame, mapping, owned_identifiers=owners)
+    valid = result.valid
     out = staging.run_root(ref.dag_id, ref.run_id) / "transform"
     index = chunk["chunk"]
     valid_path = staging.write_parquet(valid, out / f"valid-{index:05d}.parquet")
@@ -239,21 +246,14 @@ def transform(name: str, chunk: dict, prepared: dict, ref: TaskRef) -> dict:
                "payload_ref": chunk["path"], "payload_row": int(r.row), "retryable": False}
               for r in rejects.itertuples(index=False)),
     )
-    counts = {
-        "read": int(len(frame)),
-        "valid": int(len(valid)),
-        "rejected": int(rejects["row"].nunique()) if len(rejects) else 0,
-        "skipped": int(len(skipped)),
-        "deleted": int(len(result.deleted)),
-    }
-    rejected_rows = rejects.drop_duplicates("row") if len(rejects) else rejects
+    counts = result.counts()
     summary = {
         "chunk": index,
         "valid_path": valid_path,
         "deleted_path": deleted_path,
-        "counts": counts,
-        "rejected_by_code": dict(Counter(rejected_rows["error_code"])) if len(rejects) else {},
-        "skipped_by_rule": dict(Counter(skipped["rule"])) if len(skipped) else {},
+        "counts": {k: int(counts[k]) for k in ("read", "valid", "rejected", "skipped", "deleted")},
+        "rejected_by_code": {k: int(v) for k, v in result.rejects_by_code().items()},
+        "skipped_by_rule": {k: int(v) for k, v in result.skipped_by_rule().items()},
     }
     log.info("Chunk %d: %s", index, counts)
     return summary
@@ -321,7 +321,7 @@ def load(name: str, transformed: dict, prepared: dict, window: dict, ref: TaskRe
 
 def _identifier_key(identifiers: dict) -> tuple:
     email = (identifiers.get("email") or "").strip().lower()
-    mobile = (identifiers.get("mobileNumber") or "").strip()
+    mobile = (identifiers.get("mobileNumber") or "").strip().lstrip("+")
     return (email, "") if email else ("", mobile)
 
 
@@ -338,14 +338,14 @@ def _identifier_index(valid) -> dict:
 def _remove_deleted(dd, deleted, book_ids) -> tuple[int, int]:
     """Deleted Salesforce records leave the address book; contacts Dotdigital does not know are counted."""
     from sfdd.hooks.dotdigital import DotdigitalApiError
+    from sfdd.transform.payload import mobile_for_api
 
     contact_ids, missing = [], 0
-    for email, mobile in zip(deleted.get("email", [None] * len(deleted)),
-                             deleted.get("mobile_number", [None] * len(deleted)), strict=True):
-        ident = ("email", email) if email else ("mobileNumber", mobile) if mobile else None
-        if not ident:
+    for kind, value in zip(deleted["match_identifier"], deleted["identifier"], strict=True):
+        if not value or kind not in ("email", "mobile_number"):
             missing += 1
             continue
+        ident = ("email", value) if kind == "email" else ("mobileNumber", mobile_for_api(value))
         try:
             contact = dd.get_contact(*ident)
         except DotdigitalApiError as exc:

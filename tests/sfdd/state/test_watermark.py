@@ -1,10 +1,8 @@
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from unittest import mock
 
 from sfdd.state import watermark
-
-UTC = timezone.utc
 
 
 def test_advance_only_moves_forward():

@@ -1,10 +1,9 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from sfdd.sync.window import Window, plan_window
 
-UTC = timezone.utc
 LOOKBACK = timedelta(minutes=10)
 
 

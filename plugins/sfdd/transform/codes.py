@@ -1,0 +1,29 @@
+"""Stable reject codes. They are stored in the ledger and counted in run summaries, so never rename one.
+
+Each pandera check of the transform schema is named after the code it reports, which is how a
+failure case becomes a reject row without translation tables.
+"""
+
+INVALID_EMAIL = "INVALID_EMAIL"
+INVALID_PHONE = "INVALID_PHONE"
+MISSING_IDENTIFIER = "MISSING_IDENTIFIER"
+DUPLICATE_IDENTIFIER = "DUPLICATE_IDENTIFIER"
+VALUE_TOO_LONG = "VALUE_TOO_LONG"
+UNKNOWN_PICKLIST_VALUE = "UNKNOWN_PICKLIST_VALUE"
+INVALID_DATE = "INVALID_DATE"
+INVALID_NUMBER = "INVALID_NUMBER"
+INVALID_BOOLEAN = "INVALID_BOOLEAN"
+REQUIRED_FIELD_MISSING = "REQUIRED_FIELD_MISSING"
+
+ALL = (
+    INVALID_EMAIL,
+    INVALID_PHONE,
+    MISSING_IDENTIFIER,
+    DUPLICATE_IDENTIFIER,
+    VALUE_TOO_LONG,
+    UNKNOWN_PICKLIST_VALUE,
+    INVALID_DATE,
+    INVALID_NUMBER,
+    INVALID_BOOLEAN,
+    REQUIRED_FIELD_MISSING,
+)
