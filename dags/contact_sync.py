@@ -33,10 +33,11 @@ from sfdd.sync import contact_sync as steps
 
 MAPPINGS_DIR = Path(os.environ.get("SFDD_MAPPINGS_DIR", Path(__file__).resolve().parent.parent / "include" / "mappings"))
 
+# SFDD_RETRY_DELAY_SECONDS shortens task retries for local runs (dag.test() waits them out in real time).
 DEFAULT_ARGS = {
     "owner": "data-engineering",
     "retries": 3,
-    "retry_delay": timedelta(seconds=30),
+    "retry_delay": timedelta(seconds=float(os.environ.get("SFDD_RETRY_DELAY_SECONDS", "30"))),
     "retry_exponential_backoff": 2.0,
     "max_retry_delay": timedelta(minutes=10),
 }

@@ -11,6 +11,7 @@ Everything it starts is stopped again, also on failure or Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import signal
 import sys
@@ -42,6 +43,7 @@ def main(argv=None) -> int:
                                                                       "--seed", str(args.seed)])
     try:
         configure(home, connections, staging=home / "staging")
+        os.environ.setdefault("SFDD_RETRY_DELAY_SECONDS", "2")
         from demo_runner import run_demo
 
         return run_demo(sf, dd, started)

@@ -8,9 +8,30 @@ import time
 from local_env import REPO
 
 
-def _run(dag, conf: dict):
-    dr = dag.test(logical_date=None, run_conf=conf)
-    return dr
+class _Run:
+    def __init__(self, run_id: str | None, state: str, log_path):
+        self.run_id, self.state, self.log_path = run_id, state, log_path
+
+
+def _run(dag_id: str, conf: dict, log_dir) -> _Run:
+    """dag.test() in a child process; its task logs go to a file, the console keeps the summaries."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / f"{dag_id}-{conf.get('mode', 'run')}.log"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO / "scripts"), os.environ.get("PYTHONPATH", "")]))
+    with open(log_path, "w") as log:
+        proc = subprocess.run([sys.executable, str(REPO / "scripts" / "run_dag.py"), dag_id, json.dumps(conf)],
+                              stdout=subprocess.PIPE, stderr=log, text=True, env=env, cwd=REPO)
+        log.write(proc.stdout)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith('{"dag_id"')]
+    if not lines:
+        return _Run(None, "failed", log_path)
+    result = json.loads(lines[-1])
+    return _Run(result["run_id"], result["state"], log_path)
 
 
 def _figures(dag_id: str, run_id: str) -> dict | None:
@@ -25,9 +46,9 @@ def _print_summaries(title: str, results: list[tuple[str, object]]) -> bool:
     print(f"\n=== {title} ===")
     ok = True
     for dag_id, dr in results:
-        state = str(getattr(dr.state, "value", dr.state))
-        figures = _figures(dag_id, dr.run_id)
-        print(f"\n{dag_id}: run {state}")
+        state = dr.state
+        figures = _figures(dag_id, dr.run_id) if dr.run_id else None
+        print(f"\n{dag_id}: run {state} (task logs: {dr.log_path.relative_to(REPO)})")
         if figures:
             window = {"mode": "full" if "full" in title.lower() else "delta", "start": None, "end": ""}
             print(format_summary(dag_id.split("__", 1)[-1], window, figures))
@@ -66,13 +87,14 @@ def run_demo(sf, dd, started: float) -> int:
     syncs = sorted(d for d in bag.dags if d.startswith("sfdd_contact_sync__"))
     print(f"DAGs: {', '.join(sorted(bag.dags))}")
 
-    full = [(dag_id, _run(bag.dags[dag_id], {"mode": "full"})) for dag_id in syncs]
+    logs = REPO / ".airflow" / "demo" / "dag-logs"
+    full = [(dag_id, _run(dag_id, {"mode": "full"}, logs)) for dag_id in syncs]
     ok = _print_summaries("Full load", full)
 
     time.sleep(1.1)  # SystemModstamp has one-second resolution: keep the edits after the full load's window
     changes = _change_salesforce()
     print(f"\nChanged in Salesforce: {changes}")
-    delta = [(dag_id, _run(bag.dags[dag_id], {"mode": "delta"})) for dag_id in syncs]
+    delta = [(dag_id, _run(dag_id, {"mode": "delta"}, logs)) for dag_id in syncs]
     ok = _print_summaries("Delta after the changes", delta) and ok
     print(f"\nDemo {'finished' if ok else 'FAILED'} in {time.monotonic() - started:.1f}s. "
           f"Rejects and run figures are in the ledger ({REPO / '.airflow' / 'demo' / 'sfdd_ledger.db'}).")

@@ -58,7 +58,7 @@ def _sf():
 def _dd():
     from sfdd.hooks.dotdigital import DotdigitalHook
 
-    return DotdigitalHook(dotdigital_conn_id=DOTDIGITAL_CONN_ID)
+    return DotdigitalHook(http_conn_id=DOTDIGITAL_CONN_ID)
 
 
 # --------------------------------------------------------------------------------------------- plan
@@ -114,7 +114,8 @@ def run_preflight(mapping, sf, dd, *, dry_run: bool) -> dict:
     created = []
     for field in to_create:
         if not dry_run:
-            dd.create_data_field(**field)
+            dd.create_data_field(field["name"], field["type"], visibility=field.get("visibility", "Private"),
+                                 default=field.get("defaultValue"))
         created.append(field["name"])
     book_ids = []
     existing_books = {b["name"]: b["id"] for b in dd.list_address_books()}
@@ -249,6 +250,7 @@ def transform(name: str, chunk: dict, prepared: dict, ref: TaskRef) -> dict:
     counts = result.counts()
     summary = {
         "chunk": index,
+        "source_path": chunk["path"],
         "valid_path": valid_path,
         "deleted_path": deleted_path,
         "counts": {k: int(counts[k]) for k in ("read", "valid", "rejected", "skipped", "deleted")},
@@ -305,7 +307,7 @@ def load(name: str, transformed: dict, prepared: dict, window: dict, ref: TaskRe
                 rejects.append({"sf_id": sf_id, "field": failure.get("matchIdentifier"),
                                 "error_code": f"DOTDIGITAL_{code}", "retryable": False,
                                 "message": "; ".join(f.get("description", "") for f in failure.get("failures") or []),
-                                "payload_ref": transformed["valid_path"], "payload_row": row})
+                                "payload_ref": transformed["source_path"], "payload_row": row})
         result["failed"] = len(status.get("failures") or [])
         result["failed_by_code"] = dict(Counter(r["error_code"] for r in rejects))
     if len(deleted) and mapping.source.deleted == "remove":
@@ -337,7 +339,6 @@ def _identifier_index(valid) -> dict:
 
 def _remove_deleted(dd, deleted, book_ids) -> tuple[int, int]:
     """Deleted Salesforce records leave the address book; contacts Dotdigital does not know are counted."""
-    from sfdd.hooks.dotdigital import DotdigitalApiError
     from sfdd.transform.payload import mobile_for_api
 
     contact_ids, missing = [], 0
@@ -346,13 +347,10 @@ def _remove_deleted(dd, deleted, book_ids) -> tuple[int, int]:
             missing += 1
             continue
         ident = ("email", value) if kind == "email" else ("mobileNumber", mobile_for_api(value))
-        try:
-            contact = dd.get_contact(*ident)
-        except DotdigitalApiError as exc:
-            if exc.status == 404:
-                missing += 1
-                continue
-            raise
+        contact = dd.get_contact(*ident)
+        if contact is None:
+            missing += 1
+            continue
         contact_ids.append(int(contact["contactId"]))
     for book_id in book_ids:
         if contact_ids and book_id is not None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+E164 = re.compile(r"^\+[1-9]\d{7,14}$")  # 8-15 digits, as Dotdigital accepts
 E164_PATTERN = E164.pattern
 # Separators people type inside phone numbers; an extension ("x123", "ext. 5") makes it invalid.
 _SEPARATORS = r"[\s\-\.\(\)/]"
