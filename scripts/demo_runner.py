@@ -50,8 +50,7 @@ def _print_summaries(title: str, results: list[tuple[str, object]]) -> bool:
         figures = _figures(dag_id, dr.run_id) if dr.run_id else None
         print(f"\n{dag_id}: run {state} (task logs: {dr.log_path.relative_to(REPO)})")
         if figures:
-            window = {"mode": "full" if "full" in title.lower() else "delta", "start": None, "end": ""}
-            print(format_summary(dag_id.split("__", 1)[-1], window, figures))
+            print(format_summary(dag_id.split("__", 1)[-1], figures["window"], figures))
         ok = ok and state == "success"
     return ok
 
@@ -61,7 +60,7 @@ def _change_salesforce(limit: int = 40) -> dict:
     from sfdd.hooks.salesforce import SalesforceApiHook
 
     sf = SalesforceApiHook().get_conn()
-    rows = sf.query(f"SELECT Id, Title FROM Contact WHERE Email LIKE '%@example.%' "
+    rows = sf.query(f"SELECT Id, Email FROM Contact WHERE Email LIKE '%@example.%' "
                     f"AND HasOptedOutOfEmail = false LIMIT {limit}")["records"]
     edited, opted_out, deleted = rows[:20], rows[20:30], rows[30:40]
     for r in edited:
@@ -70,7 +69,24 @@ def _change_salesforce(limit: int = 40) -> dict:
         sf.Contact.update(r["Id"], {"HasOptedOutOfEmail": True, "SMS_Opt_Out__c": True})
     for r in deleted:
         sf.Contact.delete(r["Id"])
-    return {"edited": len(edited), "opted_out": len(opted_out), "deleted": len(deleted)}
+    return {"edited": [r["Email"] for r in edited], "opted_out": len(opted_out), "deleted": len(deleted)}
+
+
+def _unsubscribe_in_dotdigital(emails: list[str]) -> None:
+    """Contacts who unsubscribed in Dotdigital (say from an email footer) while Salesforce still says subscribed."""
+    from sfdd.hooks.dotdigital import DotdigitalHook
+
+    dd = DotdigitalHook()
+    for email in emails:
+        dd.request("POST", "/v2/contacts/unsubscribe", json={"email": email})
+
+
+def _email_status(emails: list[str]) -> list[str]:
+    from sfdd.hooks.dotdigital import DotdigitalHook
+
+    dd = DotdigitalHook()
+    return [((dd.get_contact("email", e) or {}).get("channelProperties") or {}).get("email", {}).get("status")
+            for e in emails]
 
 
 def run_demo(sf, dd, started: float) -> int:
@@ -79,7 +95,11 @@ def run_demo(sf, dd, started: float) -> int:
     from airflow.utils.db import initdb
 
     print("Preparing the project-local Airflow metadata DB (SQLite) ...")
-    initdb()
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        initdb()
     bag = DagBag(dag_folder=str(REPO / "dags"))
     if bag.import_errors:
         print("DAG import errors:", bag.import_errors)
@@ -93,9 +113,18 @@ def run_demo(sf, dd, started: float) -> int:
 
     time.sleep(1.1)  # SystemModstamp has one-second resolution: keep the edits after the full load's window
     changes = _change_salesforce()
-    print(f"\nChanged in Salesforce: {changes}")
+    unsubscribed = changes["edited"][:5]
+    _unsubscribe_in_dotdigital(unsubscribed)
+    print(f"\nChanged in Salesforce: {len(changes['edited'])} Contacts edited, {changes['opted_out']} opted out of "
+          f"email and SMS, {changes['deleted']} deleted.\nIn Dotdigital, {len(unsubscribed)} of the edited contacts "
+          f"unsubscribed themselves (Salesforce still says subscribed).")
     delta = [(dag_id, _run(dag_id, {"mode": "delta"}, logs)) for dag_id in syncs]
     ok = _print_summaries("Delta after the changes", delta) and ok
+    statuses = _email_status(unsubscribed)
+    kept = sum(s == "unsubscribed" for s in statuses)
+    print(f"\nConsent check: {kept} of {len(unsubscribed)} contacts who unsubscribed in Dotdigital are still "
+          f"unsubscribed after the delta ({'never widened' if kept == len(unsubscribed) else 'WIDENED!'}).")
+    ok = ok and kept == len(unsubscribed)
     print(f"\nDemo {'finished' if ok else 'FAILED'} in {time.monotonic() - started:.1f}s. "
           f"Rejects and run figures are in the ledger ({REPO / '.airflow' / 'demo' / 'sfdd_ledger.db'}).")
     return 0 if ok else 1

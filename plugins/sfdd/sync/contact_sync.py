@@ -295,21 +295,13 @@ def load(name: str, transformed: dict, prepared: dict, window: dict, ref: TaskRe
         except DotdigitalImportError as exc:
             # A watchdog rejection or failed import will not pass on a retry of the same payload.
             raise AirflowFailException(f"Dotdigital import {import_id} of chunk {chunk} ended {exc}") from exc
-        summary = status.get("summary") or {}
-        result["created"] = int(summary.get("newContacts", 0))
-        result["updated"] = int(summary.get("updatedContacts", 0))
-        result["kept_suppressed"] = int(summary.get("globallySuppressed", 0))
-        by_identifier = _identifier_index(valid)
-        for failure in status.get("failures") or []:
-            sf_id, row = by_identifier.get(_identifier_key(failure.get("identifiers") or {}), (None, None))
-            codes = [f.get("failureCode", "unknown") for f in failure.get("failures") or [{}]]
-            for code in codes:
-                rejects.append({"sf_id": sf_id, "field": failure.get("matchIdentifier"),
-                                "error_code": f"DOTDIGITAL_{code}", "retryable": False,
-                                "message": "; ".join(f.get("description", "") for f in failure.get("failures") or []),
-                                "payload_ref": transformed["source_path"], "payload_row": row})
-        result["failed"] = len(status.get("failures") or [])
-        result["failed_by_code"] = dict(Counter(r["error_code"] for r in rejects))
+        counted = _count_import_result(status, valid, transformed["source_path"])
+        result.update(counted["figures"])
+        rejects.extend(counted["rejects"])
+        if result["created"] + result["updated"] + result["failed"] != len(valid):
+            raise AirflowFailException(
+                f"Dotdigital import {import_id} of chunk {chunk} accounted for "
+                f"{result['created'] + result['updated'] + result['failed']} of {len(valid)} contacts")
     if len(deleted) and mapping.source.deleted == "remove":
         removed, missing = _remove_deleted(dd, deleted, prepared["address_book_ids"])
         result["deleted_removed"], result["deleted_not_found"] = removed, missing
@@ -319,6 +311,42 @@ def load(name: str, transformed: dict, prepared: dict, window: dict, ref: TaskRe
              chunk, result["created"], result["updated"], result["failed"], result["kept_suppressed"],
              result["deleted_removed"])
     return result
+
+
+# A written contact whose requested channel status Dotdigital refused to widen (it stays unsubscribed or
+# suppressed): the sync counts it as "kept suppressed", not as a reject.
+KEPT_SUPPRESSED_CODES = {"invalidContactStatus", "InvalidContactStatus"}
+
+
+def _count_import_result(status: dict, valid, payload_ref: str) -> dict:
+    """Turn a finished v3 import into figures and reject rows.
+
+    A failure entry for a contact that was also created or updated is a note about part of it (a refused
+    resubscribe, say), not a lost contact; only failures of contacts that were not written are rejects.
+    """
+    created, updated = status.get("created") or [], status.get("updated") or []
+    written = {c.get("contactId") for c in created + updated if c.get("contactId") is not None}
+    by_identifier = _identifier_index(valid)
+    rejects, failed_by_code, kept, partial = [], Counter(), 0, 0
+    for failure in status.get("failures") or []:
+        details = failure.get("failures") or [{"failureCode": "unknown"}]
+        codes = [f.get("failureCode", "unknown") for f in details]
+        if failure.get("contactId") in written:
+            if set(codes) <= KEPT_SUPPRESSED_CODES:
+                kept += 1
+            else:
+                partial += 1
+            continue
+        sf_id, row = by_identifier.get(_identifier_key(failure.get("identifiers") or {}), (None, None))
+        failed_by_code[f"DOTDIGITAL_{codes[0]}"] += 1
+        rejects.extend({"sf_id": sf_id, "field": failure.get("matchIdentifier"), "error_code": f"DOTDIGITAL_{code}",
+                        "retryable": False, "message": detail.get("description", ""),
+                        "payload_ref": payload_ref, "payload_row": row}
+                       for code, detail in zip(codes, details, strict=True))
+    return {"figures": {"created": len(created), "updated": len(updated), "failed": sum(failed_by_code.values()),
+                        "kept_suppressed": kept, "partially_written": partial,
+                        "failed_by_code": dict(failed_by_code)},
+            "rejects": rejects}
 
 
 def _identifier_key(identifiers: dict) -> tuple:
@@ -416,6 +444,7 @@ def reconcile(name: str, transformed: list[dict], loaded: list[dict], window: di
 
     mapping = mapping_for(name)
     summary = summarise(transformed, loaded)
+    summary["window"] = {k: window[k] for k in ("mode", "start", "end")}
     log.info("\n%s", format_summary(name, window, summary))
     rate = summary["rejected"] / summary["read"] if summary["read"] else 0.0
     summary["reject_rate"] = round(rate, 6)
