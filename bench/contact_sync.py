@@ -93,9 +93,23 @@ class Bench:
         usage, stdout = run_measured(cmd, env=self.env(connections, staging), cwd=REPO, log_path=log)
         lines = [ln for ln in stdout.splitlines() if ln.startswith('{"dag_id"')]
         run = json.loads(lines[-1]) if lines else {"run_id": None, "state": "failed"}
-        result = {"state": run["state"], "run_id": run["run_id"], "log": str(log), **usage.to_dict()}
+        result = {"state": run["state"], "run_id": run["run_id"], "log": str(log), **usage.to_dict(),
+                  "task_seconds": self.task_seconds(run["run_id"])}
+        result["outside_tasks_seconds"] = round(result["wall_seconds"] - sum(result["task_seconds"].values()), 3)
         shutil.rmtree(staging, ignore_errors=True)
         return result, self.figures(run["run_id"])
+
+    def task_seconds(self, run_id: str | None) -> dict:
+        """Seconds per task (mapped instances added up), from Airflow's own task_instance records."""
+        db = self.home / "airflow.db"
+        if not run_id or not db.exists():
+            return {}
+        with sqlite3.connect(db) as conn:
+            rows = conn.execute("SELECT task_id, SUM(duration) FROM task_instance WHERE dag_id = ? AND run_id = ? "
+                                "GROUP BY task_id", (DAG_ID, run_id)).fetchall()
+        order = ["plan_window", "preflight", "extract", "transform", "load", "reconcile", "commit_watermark"]
+        return {t: round(d or 0.0, 3) for t, d in sorted(rows, key=lambda r: order.index(r[0]) if r[0] in order
+                                                            else len(order))}
 
     def figures(self, run_id: str | None) -> dict | None:
         db = self.home / "sfdd_ledger.db"
@@ -203,8 +217,8 @@ def _print_run(r: dict) -> None:
     print(f"  {r['label']}: {p['state']} wall {p['wall_seconds']:.1f}s cpu {p['cpu_seconds']:.1f}s "
           f"peak {p['peak_rss_mb']:.0f} MB (tree {p['peak_tree_rss_mb']:.0f} MB) read {f.get('read')} "
           f"created {f.get('created')} updated {f.get('updated')} rejected {f.get('rejected')} "
-          f"SF calls {r['salesforce']['api_calls_total']} DD calls {r['dotdigital']['api_calls_total']}",
-          flush=True)
+          f"SF calls {r['salesforce']['api_calls_total']} DD calls {r['dotdigital']['api_calls_total']}\n"
+          f"    task seconds {p['task_seconds']} outside tasks {p['outside_tasks_seconds']:.1f}s", flush=True)
 
 
 # ----------------------------------------------------------------------------------------- summary

@@ -28,6 +28,7 @@ Connection (conn_type ``salesforce``)::
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import threading
 import time
@@ -35,6 +36,7 @@ from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from airflow.providers.salesforce.hooks.salesforce import SalesforceHook
 
@@ -87,6 +89,12 @@ class ApiBudget:
                 f"rolling 24-hour window frees requests or raise the share deliberately.")
 
 
+log = logging.getLogger(__name__)
+
+# Transient server-side failures worth another try (Salesforce sends no 429; throttling is 403).
+RETRYABLE_STATUS = {500, 502, 503, 504}
+
+
 @functools.cache
 def _session_class():
     """Built on first use so that importing this module does not import requests."""
@@ -104,6 +112,8 @@ def _session_class():
             self.budget = budget
             self.token: str | None = None
             self._token_lock = threading.Lock()
+            self.max_attempts = 5
+            self.backoff_base = 0.5
 
         def fresh_token(self, stale: str | None = None) -> str:
             with self._token_lock:
@@ -120,11 +130,20 @@ def _session_class():
             if hasattr(data, "read"):
                 kwargs["data"] = data.read()  # a replay after re-authentication needs the body again
             self.budget.check()
-            token = self.fresh_token()
-            response = self._send(method, url, token, kwargs)
-            if response.status_code == 401 and _error_code(response) == "INVALID_SESSION_ID":
+            for attempt in range(1, self.max_attempts + 1):
+                token = self.fresh_token()
+                response = self._send(method, url, token, kwargs)
+                if response.status_code == 401 and _error_code(response) == "INVALID_SESSION_ID":
+                    response.close()
+                    response = self._send(method, url, self.fresh_token(stale=token), kwargs)
+                if response.status_code not in RETRYABLE_STATUS or attempt == self.max_attempts:
+                    break
+                delay = min(self.backoff_base * 2 ** (attempt - 1), 30.0)
+                # Method and path only: a query string can hold SOQL with contact data.
+                log.warning("Salesforce %s %s answered %s; retry %d of %d in %.1fs", method,
+                            urlsplit(str(url)).path, response.status_code, attempt, self.max_attempts - 1, delay)
                 response.close()
-                response = self._send(method, url, self.fresh_token(stale=token), kwargs)
+                time.sleep(delay)
             if response.status_code == 403 and _error_code(response) == "REQUEST_LIMIT_EXCEEDED":
                 raise SalesforceApiQuotaExceededError(
                     f"Salesforce refused the call: REQUEST_LIMIT_EXCEEDED ({response.headers.get('Sforce-Limit-Info')})"

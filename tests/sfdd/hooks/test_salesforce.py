@@ -193,3 +193,23 @@ def test_bad_credentials_fail_with_a_clear_message(emulator):
     mp.setenv("AIRFLOW_CONN_SF_BAD", json.dumps(conn))
     with pytest.raises(SalesforceAuthError, match="HTTP 400: invalid client credentials"):
         SalesforceApiHook(salesforce_conn_id="sf_bad").get_conn()
+
+
+def test_server_errors_are_retried_with_backoff_and_logged(hook, emulator, caplog):
+    admin(emulator[0], "POST", "faults", {"replace": True, "rules": [
+        {"kind": "server_error", "status": 503, "path": "/query", "count": 2}]})
+    with caplog.at_level("WARNING", logger="sfdd.hooks.salesforce"):
+        rows = list(hook.query_all_iter("SELECT Id FROM Contact LIMIT 3"))
+    assert len(rows) == 3
+    retries = [r.getMessage() for r in caplog.records if "retry" in r.getMessage()]
+    assert len(retries) == 2 and "503" in retries[0]
+    assert "SELECT" not in " ".join(retries)
+
+
+def test_a_server_error_that_persists_surfaces_after_the_last_attempt(hook, emulator):
+    from simple_salesforce.exceptions import SalesforceError
+
+    admin(emulator[0], "POST", "faults", {"replace": True, "rules": [
+        {"kind": "server_error", "status": 500, "path": "/query", "count": None}]})
+    with pytest.raises(SalesforceError):
+        list(hook.query_all_iter("SELECT Id FROM Contact LIMIT 3"))
