@@ -34,6 +34,7 @@ def contact_describe():
             _field("FirstName", "string", length=40),
             _field("LastName", "string", length=80),
             _field("Title", "string", length=128),
+            _field("Description", "textarea", length=32000),
             _field("Birthdate", "date"),
             _field("AccountId", "reference", length=18, rel="Account", ref=["Account"]),
             _field("Loyalty_Points__c", "double"),
