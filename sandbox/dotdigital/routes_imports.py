@@ -164,7 +164,9 @@ async def v3_import(request: Request):
         raise v3_error(429, "tooManyActiveImports",
                        "Your import request cannot be accepted as too many imports are being processed for you "
                        "account. Please wait for an import to complete and then resubmit.")
-    payload = json.dumps({"contacts": body["contacts"]}).encode()
+    # The body as received is already the JSON the worker reads ({"contacts": [...], ...}); re-encoding
+    # a 50,000-contact list cost a third of a second per import.
+    payload = await request.body()
     import_id = e.imports.submit("v3", payload, None, V3_MERGE[merge.lower()])
     return JSONResponse({"importId": import_id}, status_code=202)
 
@@ -175,7 +177,9 @@ async def v3_import_status(request: Request, import_id: str):
     if seen is None:
         raise v3_error(404, "importNotFound", f"The import request '{import_id}' could not be found!")
     status, row = seen
-    body = {"importId": import_id, "status": status}
-    if status != "NotFinished" and row["result"]:
-        body.update(json.loads(row["result"]))
-    return body
+    head = json.dumps({"importId": import_id, "status": status})
+    if status == "NotFinished" or not row["result"] or row["result"] == "{}":
+        return Response(head, media_type="application/json")
+    # The stored result is JSON already: splice it in rather than parse it and let FastAPI walk
+    # 50,000 entries through jsonable_encoder (half a second per finished import).
+    return Response(f"{head[:-1]}, {row['result'][1:]}", media_type="application/json")

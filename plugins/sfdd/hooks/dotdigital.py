@@ -195,7 +195,10 @@ class DotdigitalHook(HttpHook):
         return self._wait(lambda: self.get_contact_import_v3(import_id), import_id, poll_interval, timeout)
 
     def _wait(self, fetch, import_id: str, poll_interval: float, timeout: float) -> dict:
+        from sfdd.hooks.polling import poll_delays
+
         deadline = time.monotonic() + timeout
+        delays = poll_delays(poll_interval)
         while True:
             result = fetch()
             status = result.get("status")
@@ -205,7 +208,7 @@ class DotdigitalHook(HttpHook):
                 raise DotdigitalImportError(import_id, status, result)
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"import {import_id} still {status} after {timeout}s")
-            time.sleep(poll_interval)
+            time.sleep(next(delays))
 
     def get_contact(self, identifier_type: str, value: str) -> dict | None:
         """The v3 contact, or None when Dotdigital answers contacts:contactNotFound."""

@@ -170,6 +170,31 @@ def _error_code(response) -> str | None:
     return None
 
 
+def _wait_for_query_job(client, job_id: str, poll_seconds: float) -> None:
+    """Poll a Bulk 2.0 query job until JobComplete, starting short (see sfdd.hooks.polling).
+
+    simple-salesforce's own ``wait_for_job`` sleeps the whole interval before its first look, which
+    made every small delta extract wait for it; failures raise the same SalesforceOperationError.
+    """
+    from simple_salesforce.bulk2 import JobState
+    from simple_salesforce.exceptions import SalesforceOperationError
+
+    from sfdd.hooks.polling import poll_delays
+
+    deadline = time.monotonic() + client.DEFAULT_WAIT_TIMEOUT_SECONDS
+    delays = poll_delays(poll_seconds)
+    state = None
+    while time.monotonic() < deadline:
+        time.sleep(next(delays))
+        info = client.get_job(job_id, True)
+        state = info["state"]
+        if state == JobState.job_complete:
+            return
+        if state in (JobState.aborted, JobState.failed):
+            raise SalesforceOperationError(f"Job failure. Response content: {info.get('errorMessage') or info}")
+    raise SalesforceOperationError(f"Job timeout. Job status: {state}")
+
+
 class SalesforceApiHook(SalesforceHook):
     """Salesforce hook for this package; see the module docstring for the connection fields."""
 
@@ -277,7 +302,7 @@ class SalesforceApiHook(SalesforceHook):
         sf = self.get_conn()
         client = _Bulk2Client(match.group(1), sf.bulk2_url, dict(sf.headers), sf.session)
         job = client.create_job(Operation.query_all if include_deleted else Operation.query, soql)
-        client.wait_for_job(job["id"], True, poll_seconds)
+        _wait_for_query_job(client, job["id"], poll_seconds)
         files: list[Path] = []
         locator = ""
         while True:

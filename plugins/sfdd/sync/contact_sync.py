@@ -240,6 +240,8 @@ def transform(name: str, chunk: dict, prepared: dict, ref: TaskRef) -> dict:
     index = chunk["chunk"]
     valid_path = staging.write_parquet(valid, out / f"valid-{index:05d}.parquet")
     deleted_path = staging.write_parquet(result.deleted, out / f"deleted-{index:05d}.parquet")
+    # Skipped records are not rejects, but which rule skipped which record stays auditable.
+    skipped_path = staging.write_parquet(result.skipped, out / f"skipped-{index:05d}.parquet")
     rejects = result.rejects
     Ledger().replace_rejects(
         sync_name=name, dag_id=ref.dag_id, run_id=ref.run_id, task_id=ref.task_id, map_index=ref.map_index,
@@ -253,6 +255,7 @@ def transform(name: str, chunk: dict, prepared: dict, ref: TaskRef) -> dict:
         "source_path": chunk["path"],
         "valid_path": valid_path,
         "deleted_path": deleted_path,
+        "skipped_path": skipped_path,
         "counts": {k: int(counts[k]) for k in ("read", "valid", "rejected", "skipped", "deleted")},
         "rejected_by_code": {k: int(v) for k, v in result.rejects_by_code().items()},
         "skipped_by_rule": {k: int(v) for k, v in result.skipped_by_rule().items()},

@@ -42,7 +42,8 @@ def _utc(value: datetime | str | None) -> datetime | None:
         value = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    # A plain datetime, not pendulum's subclass (Airflow's context values), whose arithmetic drops the zone.
+    return datetime.fromtimestamp(value.timestamp(), tz=UTC)
 
 
 def plan_window(
@@ -62,10 +63,16 @@ def plan_window(
     end = _utc(interval_end) or _utc(run_after)
     if end is None:
         raise ValueError("a window needs an end: no data interval and no run_after")
+    # SOQL datetime literals have whole seconds: the window (and so the watermark) ends on one too, so the
+    # next run starts exactly where this one's query stopped.
+    end = end.replace(microsecond=0)
     if mode == "full":
         return Window("full", None, end, "full load requested")
     if since is not None and since != "":
-        return Window("delta", _utc(since), end, "start given by the 'since' param")
+        start = _utc(since)
+        if start >= end:
+            raise ValueError(f"the 'since' param {start.isoformat()} is not before the window end {end.isoformat()}")
+        return Window("delta", start, end, "start given by the 'since' param")
     candidates = [t for t in (watermark, interval_start) if t is not None]
     if not candidates:
         return Window("full", None, end, "no watermark yet and no data interval: first run is a full load")

@@ -55,23 +55,28 @@ def to_v3_contacts(valid: pd.DataFrame, mapping: SyncMapping, list_ids: list[int
         )
     )
 
+    # One pass over plain lists (zip, not per-row indexing into a dozen columns): this loop builds
+    # every contact of a 50,000-row chunk, so it is the payload step's whole cost.
+    data_rows = zip(*(columns[name] for name in names), strict=True) if names else None
     contacts: list[dict[str, Any]] = []
-    for i in range(len(valid)):
+    for email, mobile, match, e_status, s_status, e_opt_in in zip(
+        emails, mobiles, matches, email_status, sms_status, opt_in, strict=True
+    ):
         identifiers: dict[str, str] = {}
-        if emails[i] is not None:
-            identifiers["email"] = emails[i]
-        if mobiles[i] is not None:
-            identifiers["mobileNumber"] = mobile_for_api(mobiles[i])
-        contact: dict[str, Any] = {"matchIdentifier": V3_IDENTIFIER[matches[i]], "identifiers": identifiers}
-        if names:
-            contact["dataFields"] = {name: columns[name][i] for name in names}
+        if email is not None:
+            identifiers["email"] = email
+        if mobile is not None:
+            identifiers["mobileNumber"] = mobile[1:] if mobile.startswith("+") else mobile
+        contact: dict[str, Any] = {"matchIdentifier": V3_IDENTIFIER[match], "identifiers": identifiers}
+        if data_rows is not None:
+            contact["dataFields"] = dict(zip(names, next(data_rows), strict=True))
         channels: dict[str, Any] = {}
-        if email_status[i] is not None:
-            channels["email"] = {"status": email_status[i]}
-            if opt_in[i] is not None:
-                channels["email"]["optInType"] = opt_in[i]
-        if sms_status[i] is not None:
-            channels["sms"] = {"status": sms_status[i]}
+        if e_status is not None:
+            channels["email"] = {"status": e_status}
+            if e_opt_in is not None:
+                channels["email"]["optInType"] = e_opt_in
+        if s_status is not None:
+            channels["sms"] = {"status": s_status}
         if channels:
             contact["channelProperties"] = channels
         if lists:
@@ -81,8 +86,12 @@ def to_v3_contacts(valid: pd.DataFrame, mapping: SyncMapping, list_ids: list[int
 
 
 def _values(values: pd.Series) -> list[Any]:
-    """The column as a list with None for every kind of missing value."""
-    return values.astype("object").where(values.notna(), None).tolist()
+    """The column as a list with None for every kind of missing value.
+
+    ``to_numpy(na_value=None)`` reads Arrow-backed text columns in C; going through ``astype(object)``
+    iterated them in Python and was ten times slower.
+    """
+    return values.to_numpy(dtype=object, na_value=None).tolist()
 
 
 def _datafield_kinds(mapping: SyncMapping) -> dict[str, str]:

@@ -65,3 +65,25 @@ def test_unknown_mode_is_refused():
     with pytest.raises(ValueError, match="mode"):
         plan_window(mode="sometimes", watermark=None, interval_start=None, interval_end=None, run_after=t(1),
                     lookback=LOOKBACK)
+
+
+def test_window_end_is_a_whole_second_like_soql_literals():
+    w = plan_window(mode="delta", watermark=t(9), interval_start=None, interval_end=None,
+                    run_after=datetime(2026, 1, 5, 10, 0, 5, 900_000, tzinfo=UTC), lookback=LOOKBACK)
+    assert w.end == datetime(2026, 1, 5, 10, 0, 5, tzinfo=UTC)
+
+
+def test_airflow_context_datetimes_from_pendulum_are_accepted():
+    import pendulum
+
+    w = plan_window(mode="delta", watermark="2026-01-05T09:00:00+00:00",
+                    interval_start=pendulum.datetime(2026, 1, 5, 10, tz="UTC"),
+                    interval_end=pendulum.datetime(2026, 1, 5, 11, tz="UTC"), run_after=t(11), lookback=LOOKBACK)
+    assert (w.start, w.end) == (t(8, 50), t(11))
+    assert type(w.start) is datetime
+
+
+def test_since_after_the_window_end_is_refused_with_the_param_named():
+    with pytest.raises(ValueError, match="'since' param"):
+        plan_window(mode="delta", watermark=None, interval_start=t(10), interval_end=t(11), run_after=t(11),
+                    lookback=LOOKBACK, since=t(12).isoformat())
