@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import logging
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -27,6 +28,9 @@ from sfdd.hooks.dotdigital_errors import (
     DotdigitalImportError,
     parse_error,
 )
+
+# Retries go to a module logger: stdlib records reach the task log and tests' caplog alike.
+log = logging.getLogger(__name__)
 
 __all__ = ["DotdigitalHook", "DotdigitalApiError", "DotdigitalEnrolmentAllowanceError", "DotdigitalImportError"]
 
@@ -93,7 +97,7 @@ class DotdigitalHook(HttpHook):
                 if attempt >= self.max_attempts:
                     raise DotdigitalApiError(0, None, f"connection failed: {type(exc).__name__}", method,
                                              path) from exc
-                self.log.warning("Dotdigital %s %s connection error (%s), attempt %d/%d; retrying", method, path,
+                log.warning("Dotdigital %s %s connection error (%s), attempt %d/%d; retrying", method, path,
                                  type(exc).__name__, attempt, self.max_attempts)
                 time.sleep(self._backoff(attempt))
                 continue
@@ -102,7 +106,7 @@ class DotdigitalHook(HttpHook):
                 return response
             if (status == 429 or status >= 500) and attempt < self.max_attempts:
                 wait = self._rate_limit_wait(response) if status == 429 else self._backoff(attempt)
-                self.log.warning("Dotdigital %s %s returned HTTP %d, attempt %d/%d; retrying in %.1fs", method,
+                log.warning("Dotdigital %s %s returned HTTP %d, attempt %d/%d; retrying in %.1fs", method,
                                  path, status, attempt, self.max_attempts, wait)
                 time.sleep(wait)
                 continue

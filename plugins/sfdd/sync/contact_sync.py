@@ -296,8 +296,11 @@ def load(name: str, transformed: dict, prepared: dict, window: dict, ref: TaskRe
         try:
             status = dd.wait_for_contact_import_v3(import_id)
         except DotdigitalImportError as exc:
-            # A watchdog rejection or failed import will not pass on a retry of the same payload.
-            raise AirflowFailException(f"Dotdigital import {import_id} of chunk {chunk} ended {exc}") from exc
+            # A watchdog rejection or failed import will not pass on a retry of the same payload: fail now,
+            # leave the watermark, and let an operator look at the import in Dotdigital.
+            log.error("Chunk %d: Dotdigital import %s ended %s; nothing from this chunk was written", chunk,
+                      import_id, exc.status)
+            raise AirflowFailException(f"Dotdigital import of chunk {chunk} failed: {exc}") from exc
         counted = _count_import_result(status, valid, transformed["source_path"])
         result.update(counted["figures"])
         rejects.extend(counted["rejects"])
