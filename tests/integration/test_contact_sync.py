@@ -206,3 +206,18 @@ def test_leads_defer_to_contacts_and_converted_leads_are_skipped(sandbox, run_da
     assert skipped["converted_lead"] == kinds["converted_lead"]
     assert skipped["email_owned_by_contact"] == kinds["lead_contact_shared_email"]
     assert result.figures["balanced"]
+
+
+def test_lead_delta_looks_up_owning_contacts_by_email_not_by_reading_them_all(sandbox, sf, run_dag):
+    shared = sandbox.sf_admin("GET", "dirty?object=Lead&kind=lead_contact_shared_email&limit=2")["records"]
+    for rec in shared:
+        sf.get_conn().Lead.update(rec["id"], {"Title": "Still a lead"})
+    time.sleep(1.1)
+    sandbox.sf_admin("POST", "stats/reset")
+    result = run_dag(LEAD)
+    assert result.state == "success"
+    assert result.figures["read"] == len(shared)
+    assert result.figures["skipped_by_rule"] == {"email_owned_by_contact": len(shared)}
+    calls = sandbox.sf_admin("GET", "stats")["api_calls"]
+    bulk_jobs = sum(n for endpoint, n in calls.items() if endpoint.startswith("POST") and "jobs/query" in endpoint)
+    assert bulk_jobs == 1  # the Leads themselves; owners came from one REST query

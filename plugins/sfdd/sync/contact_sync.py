@@ -194,7 +194,7 @@ def extract(name: str, window: dict, ref: TaskRef) -> list[dict]:
         # An empty window still flows through transform → load → reconcile so the run records zeros.
         empty = pa.table({c: pa.array([], type=pa.string()) for c in columns})
         chunks.append({"chunk": 0, "path": staging.write_parquet(empty, out / "chunk-00000.parquet"), "rows": 0})
-    owners = _extract_precedence_owners(mapping, out)
+    owners = _extract_precedence_owners(mapping, out, chunks)
     for chunk in chunks:
         chunk["owners_path"] = owners
     log.info("Extracted %d records of %s in %d chunk(s)%s", sum(c["rows"] for c in chunks),
@@ -202,7 +202,13 @@ def extract(name: str, window: dict, ref: TaskRef) -> list[dict]:
     return chunks
 
 
-def _extract_precedence_owners(mapping, out) -> str | None:
+# Up to this many extracted records, owners are looked up by their emails (REST, 100 per query) instead of
+# reading every owner email with a Bulk query: a small delta then costs calls in proportion to its size.
+OWNER_LOOKUP_BY_KEY_MAX = 1000
+OWNER_KEYS_PER_QUERY = 100
+
+
+def _extract_precedence_owners(mapping, out, chunks: list[dict]) -> str | None:
     """For a mapping that defers to another object (Leads defer to Contacts), read that object's match keys."""
     import tempfile
 
@@ -214,13 +220,36 @@ def _extract_precedence_owners(mapping, out) -> str | None:
     soql = build_owner_query(mapping)
     if not soql:
         return None
-    field = mapping.precedence.defer_to.match_on
+    defer = mapping.precedence.defer_to
     keys: set[str] = set()
-    with tempfile.TemporaryDirectory(prefix="sfdd-owners-") as tmp:
-        for csv_path in _sf().bulk_query_to_csv_files(soql, Path(tmp), max_records=200_000):
-            table = _csv_to_table(Path(csv_path), [field])
-            keys.update(v for v in table.column(field).to_pylist() if v)
+    wanted = _keys_in_chunks(mapping, chunks) if sum(c["rows"] for c in chunks) <= OWNER_LOOKUP_BY_KEY_MAX else None
+    if wanted is not None:
+        sf = _sf()
+        ordered = sorted(wanted)
+        for start in range(0, len(ordered), OWNER_KEYS_PER_QUERY):
+            quoted = ", ".join(f"'{k}'" for k in ordered[start:start + OWNER_KEYS_PER_QUERY])
+            query = f"SELECT {defer.match_on} FROM {defer.object} WHERE {defer.match_on} IN ({quoted})"
+            keys.update(r[defer.match_on] for r in sf.query_all_iter(query) if r.get(defer.match_on))
+    else:
+        with tempfile.TemporaryDirectory(prefix="sfdd-owners-") as tmp:
+            for csv_path in _sf().bulk_query_to_csv_files(soql, Path(tmp), max_records=200_000):
+                table = _csv_to_table(Path(csv_path), [defer.match_on])
+                keys.update(v for v in table.column(defer.match_on).to_pylist() if v)
     return staging.write_parquet(pa.table({"key": sorted(keys)}), out / "precedence-owners.parquet")
+
+
+def _keys_in_chunks(mapping, chunks: list[dict]) -> set[str] | None:
+    """The distinct emails of the extracted records, or None when one cannot be written as a SOQL literal."""
+    from sfdd import staging
+
+    keys: set[str] = set()
+    for chunk in chunks:
+        column = staging.read_parquet(chunk["path"]).get(mapping.target.email_field)
+        if column is not None:
+            keys.update(v.strip() for v in column.dropna() if v and v.strip())
+    if any("'" in k or "\\" in k for k in keys):
+        return None
+    return keys
 
 
 # ---------------------------------------------------------------------------------------- transform
