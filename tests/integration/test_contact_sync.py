@@ -5,6 +5,7 @@ Tests in this module share one pair of emulators and run in order, as a user's r
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -221,3 +222,30 @@ def test_lead_delta_looks_up_owning_contacts_by_email_not_by_reading_them_all(sa
     calls = sandbox.sf_admin("GET", "stats")["api_calls"]
     bulk_jobs = sum(n for endpoint, n in calls.items() if endpoint.startswith("POST") and "jobs/query" in endpoint)
     assert bulk_jobs == 1  # the Leads themselves; owners came from one REST query
+
+
+EMAIL = re.compile(r"[\w.+-]+@example\.(?:com|org|net)")
+
+
+def test_no_contact_data_or_credentials_in_logs_or_xcom(sandbox, sf, run_dag, caplog):
+    rows = _clean_contacts(sandbox, sf, 3, "AND HasOptedOutOfEmail = false")[20:23]
+    for row in rows:
+        sf.get_conn().Contact.update(row["Id"], {"Title": "Logged nowhere"})
+    time.sleep(1.1)
+    with caplog.at_level("DEBUG"):
+        result = run_dag(CONTACT)
+    assert result.state == "success" and result.figures["updated"] >= 3
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "Chunk 0" in logged  # the run's own log lines were captured
+    assert not EMAIL.search(logged)
+    secrets = [sandbox.connections["dotdigital_default"]["password"],
+               sandbox.connections["salesforce_default"]["password"]]
+    assert not any(s in logged for s in secrets)
+
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        values = [str(v) for (v,) in session.query(XComModel.value).filter(XComModel.dag_id == CONTACT)]
+    assert values and not any(EMAIL.search(v) for v in values)
+    assert not any(s in v for v in values for s in secrets)
