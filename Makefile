@@ -33,10 +33,11 @@ help:
 venv: $(STAMP)
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
+	@echo "Installing the pinned dependencies into $(VENV) (first run, or after a requirements change) ..."
 	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip==25.3"
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt -c constraints.txt
-	$(PY) -m pip check
+	@$(PY) -m pip install -qq --disable-pip-version-check --upgrade "pip==25.3"
+	@$(PY) -m pip install -qq --disable-pip-version-check -r requirements.txt -r requirements-dev.txt -c constraints.txt
+	@$(PY) -m pip check
 	@touch $(STAMP)
 
 lint: $(STAMP)

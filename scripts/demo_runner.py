@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 
 from local_env import REPO
@@ -55,6 +54,22 @@ def _print_summaries(title: str, results: list[tuple[str, object]]) -> bool:
     return ok
 
 
+def _print_sample_rejects(run_id: str | None, per_code: int = 1) -> None:
+    """One reject per error code, as an operator would see it in the ledger (no contact data)."""
+    from sfdd.state.ledger import Ledger
+
+    if not run_id:
+        return
+    seen: set[str] = set()
+    print("\nSample rejects from the ledger (table sfdd_rejects):")
+    for r in Ledger().rejects_for_run("sfdd_contact_sync__contact", run_id):
+        if r["error_code"] in seen:
+            continue
+        seen.add(r["error_code"])
+        print(f"  {r['sf_id']}  {r['field']:<12} {r['error_code']:<22} {r['message'][:60]}  "
+              f"(payload: {r['payload_ref'].rsplit('/', 3)[-1]} row {r['payload_row']})")
+
+
 def _change_salesforce(limit: int = 40) -> dict:
     """Edit, opt out and delete some Contacts through the real REST API, as a user in Salesforce would."""
     from sfdd.hooks.salesforce import SalesforceApiHook
@@ -90,26 +105,24 @@ def _email_status(emails: list[str]) -> list[str]:
 
 
 def run_demo(sf, dd, started: float) -> int:
-    logging.getLogger("airflow").setLevel(logging.WARNING)
-    from airflow.dag_processing.dagbag import DagBag
-    from airflow.utils.db import initdb
+    import subprocess
+    import sys
+    from pathlib import Path
 
-    print("Preparing the project-local Airflow metadata DB (SQLite) ...")
-    import contextlib
-    import io
-
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        initdb()
-    bag = DagBag(dag_folder=str(REPO / "dags"))
-    if bag.import_errors:
-        print("DAG import errors:", bag.import_errors)
-        return 1
-    syncs = sorted(d for d in bag.dags if d.startswith("sfdd_contact_sync__"))
-    print(f"DAGs: {', '.join(sorted(bag.dags))}")
+    from sfdd.mapping.loader import load_mappings
 
     logs = REPO / ".airflow" / "demo" / "dag-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    print("Preparing the project-local Airflow metadata DB (SQLite) ...")
+    with open(logs / "db-migrate.log", "w") as log:
+        subprocess.run([str(Path(sys.executable).parent / "airflow"), "db", "migrate"], stdout=log, stderr=log,
+                       check=True)
+    syncs = sorted(f"sfdd_contact_sync__{name}" for name in load_mappings(REPO / "include" / "mappings"))
+    print(f"DAGs: {', '.join(syncs)}")
+
     full = [(dag_id, _run(dag_id, {"mode": "full"}, logs)) for dag_id in syncs]
     ok = _print_summaries("Full load", full)
+    _print_sample_rejects(full[0][1].run_id)
 
     time.sleep(1.1)  # SystemModstamp has one-second resolution: keep the edits after the full load's window
     changes = _change_salesforce()
