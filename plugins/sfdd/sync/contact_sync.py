@@ -361,7 +361,8 @@ def _count_import_result(status: dict, valid, payload_ref: str) -> dict:
     """
     created, updated = status.get("created") or [], status.get("updated") or []
     written = {c.get("contactId") for c in created + updated if c.get("contactId") is not None}
-    by_identifier = _identifier_index(valid)
+    # Built only when an import reports failures: mapping identifiers back to records is per-row work.
+    by_identifier = _identifier_index(valid) if status.get("failures") else {}
     rejects, failed_by_code, kept, partial = [], Counter(), 0, 0
     for failure in status.get("failures") or []:
         details = failure.get("failures") or [{"failureCode": "unknown"}]
