@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,21 @@ from local_env import REPO, configure  # noqa: E402
 from sandbox.__main__ import start_both  # noqa: E402
 
 
+def _stop_group(proc: subprocess.Popen) -> None:
+    for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(proc.pid, sig)
+            proc.wait(timeout=wait)
+            return
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
 def main() -> int:
+    # A plain SIGTERM (from `timeout`, a process manager, ...) must also stop the emulators and Airflow.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     state = REPO / ".sandbox" / "standalone"
     first = not (state / "salesforce").exists() and not any(state.glob("*.db"))
     sf_args = ["--generate", "5000", "--seed", "42"] if first else []
@@ -32,6 +47,7 @@ def main() -> int:
     os.environ.setdefault("AIRFLOW__API__PORT", "8080")
     os.environ.setdefault("AIRFLOW__CORE__EXECUTION_API_SERVER_URL", "http://127.0.0.1:8080/execution/")
     airflow = str(Path(sys.executable).parent / "airflow")
+    standalone = None
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
     try:
         subprocess.run([airflow, "db", "migrate"], check=True, stdout=subprocess.DEVNULL)
@@ -41,10 +57,14 @@ def main() -> int:
         print(f"Sandbox: Salesforce {sf.base_url}, Dotdigital {dd.base_url} (connections: {conn_file})")
         print("Airflow UI: http://127.0.0.1:8080  user: admin")
         print(f"Generated admin password: {home / 'simple_auth_manager_passwords.json.generated'}")
-        return subprocess.run([airflow, "standalone"]).returncode
+        # Its own process group, so stopping it also stops the scheduler, dag-processor, api-server and workers.
+        standalone = subprocess.Popen([airflow, "standalone"], start_new_session=True)
+        return standalone.wait()
     except KeyboardInterrupt:
         return 0
     finally:
+        if standalone is not None:
+            _stop_group(standalone)
         dd.stop()
         sf.stop()
 
