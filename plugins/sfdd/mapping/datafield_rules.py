@@ -41,21 +41,22 @@ RESERVED_NAMES = frozenset(
     }
 )
 
-#: Column names the transform step itself puts next to the data fields; a data field with one of
-#: these names (in any case) would be ambiguous in the valid-rows files.
-PIPELINE_COLUMNS = frozenset(
-    {
-        "sf_id",
-        "row",
-        "email",
-        "mobile_number",
-        "match_identifier",
-        "email_status",
-        "sms_status",
-        "email_opt_in_type",
-        "change_stamp",
-    }
+#: The columns the transform step puts before the data fields in a valid-rows file, in order: the
+#: record, its identifiers and its channel statuses (the payload builder reads them from index 2 on).
+PIPELINE_LEAD_COLUMNS = (
+    "sf_id",
+    "row",
+    "email",
+    "mobile_number",
+    "match_identifier",
+    "email_status",
+    "sms_status",
+    "email_opt_in_type",
 )
+
+#: Column names the transform step itself uses; a data field with one of these names (in any case)
+#: would be ambiguous in the valid-rows files.
+PIPELINE_COLUMNS = frozenset({*PIPELINE_LEAD_COLUMNS, "change_stamp"})
 
 #: Dotdigital's text data field limit. Sources disagree (255 vs 1,000 characters); 255 is the
 #: figure that holds in every account, so it is the default ceiling for string fields.

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sfdd.mapping.datafield_rules import PIPELINE_LEAD_COLUMNS
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -43,17 +45,8 @@ def to_v3_contacts(valid: pd.DataFrame, mapping: SyncMapping, list_ids: list[int
     kinds = _datafield_kinds(mapping)
     names = [n for n in kinds if n in valid.columns]
     columns = {name: _render(valid[name], kinds[name]) for name in names}
-    emails, mobiles, matches, email_status, sms_status, opt_in = (
-        _values(valid[c])
-        for c in (
-            "email",
-            "mobile_number",
-            "match_identifier",
-            "email_status",
-            "sms_status",
-            "email_opt_in_type",
-        )
-    )
+    # email, mobile_number, match_identifier, email_status, sms_status, email_opt_in_type
+    emails, mobiles, matches, email_status, sms_status, opt_in = (_values(valid[c]) for c in PIPELINE_LEAD_COLUMNS[2:])
 
     # One pass over plain lists (zip, not per-row indexing into a dozen columns): this loop builds
     # every contact of a 50,000-row chunk, so it is the payload step's whole cost.

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sfdd.mapping.datafield_rules import PIPELINE_LEAD_COLUMNS
 from sfdd.mapping.model import RULE_CONVERTED_LEAD, RULE_DELETED_IGNORED, owned_rule_name
 from sfdd.transform import codes
 
@@ -25,16 +26,7 @@ if TYPE_CHECKING:
 
     from sfdd.mapping.model import SyncMapping
 
-VALID_LEAD_COLUMNS = [
-    "sf_id",
-    "row",
-    "email",
-    "mobile_number",
-    "match_identifier",
-    "email_status",
-    "sms_status",
-    "email_opt_in_type",
-]
+VALID_LEAD_COLUMNS = list(PIPELINE_LEAD_COLUMNS)
 REJECT_COLUMNS = ["sf_id", "row", "field", "error_code", "message", "value_preview"]
 SKIPPED_COLUMNS = ["sf_id", "row", "rule"]
 DELETED_COLUMNS = ["sf_id", "row", "match_identifier", "identifier"]
