@@ -32,6 +32,11 @@ from sfdd.hooks.dotdigital_errors import (
 # Retries go to a module logger: stdlib records reach the task log and tests' caplog alike.
 log = logging.getLogger(__name__)
 
+# An account's region does not change between the tasks of a run: one discovery per worker process and hour
+# (keyed by host and API user) instead of one per task.
+ACCOUNT_CACHE_SECONDS = 3600.0
+_ACCOUNT_CACHE: dict[tuple[str, str | None], tuple[float, dict]] = {}
+
 __all__ = ["DotdigitalHook", "DotdigitalApiError", "DotdigitalEnrolmentAllowanceError", "DotdigitalImportError"]
 
 IMPORT_FAILED_STATUSES = {"RejectedByWatchdog", "InvalidFileFormat", "Unknown", "Failed",
@@ -70,10 +75,15 @@ class DotdigitalHook(HttpHook):
         """The account's regional endpoint, discovered once from /v2/account-info."""
         if self._api_base is None:
             self._conn_session()  # resolves the connection and sets base_url
-            info = self._send(self.base_url.rstrip("/"), "GET", "/v2/account-info", {}, (200,)).json()
-            self._account = info
-            endpoint = next((p.get("value") for p in info.get("properties", []) if p.get("name") == "ApiEndpoint"),
-                            None)
+            key = (self.base_url, getattr(self._session.auth, "username", None))
+            cached = _ACCOUNT_CACHE.get(key)
+            if cached and time.monotonic() - cached[0] < ACCOUNT_CACHE_SECONDS:
+                self._account = cached[1]
+            else:
+                self._account = self._send(self.base_url.rstrip("/"), "GET", "/v2/account-info", {}, (200,)).json()
+                _ACCOUNT_CACHE[key] = (time.monotonic(), self._account)
+            endpoint = next((p.get("value") for p in self._account.get("properties", [])
+                             if p.get("name") == "ApiEndpoint"), None)
             self._api_base = (endpoint or self.base_url).rstrip("/")
         return self._api_base
 

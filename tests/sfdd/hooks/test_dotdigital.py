@@ -174,3 +174,21 @@ def test_consent_rules_through_the_hook(hook, dd):
     assert (channels["email"]["status"], channels["sms"]["status"]) == ("unsubscribed", "subscribed")
     assert email in [s["suppressedContact"]["email"] for s in hook.iter_unsubscribed_since("2000-01-01")]
     assert email in [s["suppressedContact"]["email"] for s in hook.iter_suppressed_since("2000-01-01")]
+
+
+def test_region_is_discovered_once_per_process_not_once_per_task(dd, monkeypatch):
+    import requests
+
+    from sfdd.hooks import dotdigital as module
+
+    module._ACCOUNT_CACHE.clear()
+    monkeypatch.setenv("AIRFLOW_CONN_DOTDIGITAL_DEFAULT", json.dumps(dd.connections["dotdigital_default"]))
+
+    def discoveries() -> int:
+        return requests.get(f"{dd.base_url}/__sandbox__/stats", timeout=10).json()["calls"].get(
+            "GET /v2/account-info", 0)
+
+    before = discoveries()
+    for _ in range(3):  # three tasks of one run, each with its own hook
+        assert DotdigitalHook().api_base_url() == dd.base_url
+    assert discoveries() - before == 1
