@@ -9,9 +9,11 @@ One DAG per mapping file in `include/mappings/`. Each run:
    data fields and address books; a type clash fails the run before anything is written.
 3. **extract** – a Bulk API 2.0 query (queryAll for deltas, so deletions are seen) streamed to Parquet chunks in the
    staging area.
-4. **transform** (mapped per chunk) – mapping, consent and segment rules, then a pandera schema; valid rows and rejects
+Steps 4 and 5 form one task group mapped over the chunks, so a chunk's load starts as soon as its transform ends.
+
+4. **chunk.transform** – mapping, consent and segment rules, then a pandera schema; valid rows and rejects
    go to separate files, rejects to the ledger.
-5. **load** (mapped per chunk, pool `dotdigital_imports`) – one Dotdigital v3 bulk import per chunk, polled to the end;
+5. **chunk.load** (pool `dotdigital_imports`) – one Dotdigital v3 bulk import per chunk, polled to the end;
    per-contact failures join the rejects. Deleted Salesforce records leave the address book.
 6. **reconcile** – `read = created + updated + rejected + skipped + deleted`, or the run fails; prints the summary table.
 7. **commit_watermark** – moves the sync's watermark Variable forward, only after everything above succeeded.
@@ -26,7 +28,7 @@ import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from airflow.sdk import DAG, CronDataIntervalTimetable, Param, task
+from airflow.sdk import DAG, CronDataIntervalTimetable, Param, task, task_group
 
 from sfdd.mapping.loader import load_mappings
 from sfdd.sync import contact_sync as steps
@@ -86,9 +88,16 @@ def build_dag(mapping) -> DAG:
         def load(transformed: dict, prepared: dict, window: dict) -> dict:
             return steps.load(name, transformed, prepared, window, steps.task_ref())
 
+        @task_group
+        def chunk(staged: dict, prepared: dict, window: dict):
+            """One staged chunk: load[i] can start as soon as transform[i] ends, not after every transform."""
+            return load(transform(staged, prepared), prepared, window)
+
         @task
-        def reconcile(transformed: list[dict], loaded: list[dict], window: dict) -> dict:
-            return steps.reconcile(name, list(transformed), list(loaded), window, steps.task_ref())
+        def reconcile(chunk_results: list[dict], window: dict) -> dict:
+            # Airflow 3.3 hands a mapped group's only result over bare, not as a one-item sequence.
+            results = [chunk_results] if isinstance(chunk_results, dict) else list(chunk_results)
+            return steps.reconcile(name, results, window, steps.task_ref())
 
         @task
         def commit_watermark(summary: dict, window: dict) -> dict:
@@ -98,9 +107,8 @@ def build_dag(mapping) -> DAG:
         prepared = preflight(window)
         chunks = extract(window)
         prepared >> chunks
-        transformed = transform.partial(prepared=prepared).expand(chunk=chunks)
-        loaded = load.partial(prepared=prepared, window=window).expand(transformed=transformed)
-        summary = reconcile(transformed, loaded, window)
+        chunk_results = chunk.partial(prepared=prepared, window=window).expand(staged=chunks)
+        summary = reconcile(chunk_results, window)
         commit_watermark(summary, window)
     return dag
 

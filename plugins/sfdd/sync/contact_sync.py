@@ -306,9 +306,10 @@ def load(name: str, transformed: dict, prepared: dict, window: dict, ref: TaskRe
 
     mapping = mapping_for(name)
     chunk = transformed["chunk"]
+    # The transform's figures travel on, so reconcile gets one record per chunk from the task group.
     result = {"chunk": chunk, "created": 0, "updated": 0, "failed": 0, "kept_suppressed": 0,
               "deleted_removed": 0, "deleted_not_found": 0, "failed_by_code": {}, "import_id": None,
-              "dry_run": bool(window["dry_run"])}
+              "dry_run": bool(window["dry_run"]), "transform": transformed}
     valid = staging.read_parquet(transformed["valid_path"])
     deleted = staging.read_parquet(transformed["deleted_path"])
     if window["dry_run"]:
@@ -473,13 +474,13 @@ def format_summary(name: str, window: dict, s: dict) -> str:
     return "\n".join(lines + [f"  {k.ljust(width)}  {v}" for k, v in rows])
 
 
-def reconcile(name: str, transformed: list[dict], loaded: list[dict], window: dict, ref: TaskRef) -> dict:
+def reconcile(name: str, chunk_results: list[dict], window: dict, ref: TaskRef) -> dict:
     from airflow.sdk.exceptions import AirflowFailException
 
     from sfdd.state.ledger import Ledger
 
     mapping = mapping_for(name)
-    summary = summarise(transformed, loaded)
+    summary = summarise([r["transform"] for r in chunk_results], chunk_results)
     summary["window"] = {k: window[k] for k in ("mode", "start", "end")}
     log.info("\n%s", format_summary(name, window, summary))
     rate = summary["rejected"] / summary["read"] if summary["read"] else 0.0
