@@ -23,7 +23,7 @@ from sandbox.process import EmulatorProcess
 def start_both(state_dir: Path, *, host: str = "127.0.0.1", salesforce_port: int | None = None,
                dotdigital_port: int | None = None, salesforce_args: list[str] | None = None,
                dotdigital_args: list[str] | None = None) -> tuple[EmulatorProcess, EmulatorProcess, dict]:
-    """Start the pair, write connections.json, return (salesforce, dotdigital, connections)."""
+    """Start the pair and return (salesforce, dotdigital, their Airflow connections)."""
     state_dir = Path(state_dir)
     sf = EmulatorProcess("salesforce", state_dir, ["--host", host, *(salesforce_args or [])], port=salesforce_port)
     dd = EmulatorProcess("dotdigital", state_dir, ["--host", host, *(dotdigital_args or [])], port=dotdigital_port)
@@ -33,9 +33,8 @@ def start_both(state_dir: Path, *, host: str = "127.0.0.1", salesforce_port: int
     except BaseException:
         sf.stop()
         raise
-    connections = {**sf.connections, **dd.connections}
-    (state_dir / "connections.json").write_text(json.dumps(connections, indent=2))
-    return sf, dd, connections
+    # Each emulator has merged its connections into <state_dir>/connections.json as well.
+    return sf, dd, {**sf.connections, **dd.connections}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,12 +31,26 @@ def ready_file(state_dir: Path, name: str) -> Path:
     return Path(state_dir) / f"{name}.ready.json"
 
 
-def write_ready(state_dir: Path, name: str, info: dict) -> None:
-    """Called by an emulator once it listens: atomically publish its address and connections."""
-    path = ready_file(state_dir, name)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(info, indent=2))
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
     os.replace(tmp, path)
+
+
+def write_ready(state_dir: Path, name: str, info: dict) -> None:
+    """Called by an emulator once it listens: publish its address and connections.
+
+    Its connections are also merged into ``<state_dir>/connections.json`` (the LocalFilesystemBackend
+    format), so one file serves whether one emulator runs or both share the folder.
+    """
+    merged_path = Path(state_dir) / "connections.json"
+    try:
+        merged = json.loads(merged_path.read_text())
+    except (OSError, ValueError):
+        merged = {}
+    merged.update(info.get("connections") or {})
+    _write_atomically(merged_path, json.dumps(merged, indent=2))
+    _write_atomically(ready_file(state_dir, name), json.dumps(info, indent=2))
 
 
 class EmulatorProcess:
