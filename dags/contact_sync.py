@@ -26,14 +26,11 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param, task, task_group
 
 from sfdd.mapping.loader import load_mappings
 from sfdd.sync import contact_sync as steps
-
-MAPPINGS_DIR = Path(os.environ.get("SFDD_MAPPINGS_DIR", Path(__file__).resolve().parent.parent / "include" / "mappings"))
 
 # SFDD_RETRY_DELAY_SECONDS shortens task retries for local runs (dag.test() waits them out in real time).
 DEFAULT_ARGS = {
@@ -113,6 +110,7 @@ def build_dag(mapping) -> DAG:
     return dag
 
 
-for _mapping in load_mappings(MAPPINGS_DIR).values():
+# The same folder the steps read their mapping from (SFDD_MAPPINGS_DIR, default include/mappings).
+for _mapping in load_mappings(steps.MAPPINGS_DIR).values():
     _dag = build_dag(_mapping)
     globals()[_dag.dag_id] = _dag

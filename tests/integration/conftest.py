@@ -7,7 +7,6 @@ other's contacts. Runs happen in this process, so their log records reach pytest
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +92,18 @@ def run_dag(dags):
 
 
 @pytest.fixture(scope="module")
+def run_ok(run_dag):
+    """run_dag that also insists the run succeeded."""
+
+    def run(dag_id: str, logical_date=None, **conf) -> RunResult:
+        result = run_dag(dag_id, logical_date=logical_date, **conf)
+        assert result.state == "success", result
+        return result
+
+    return run
+
+
+@pytest.fixture(scope="module")
 def sf(sandbox):
     from sfdd.hooks.salesforce import SalesforceApiHook
 
@@ -112,20 +123,3 @@ def watermark(sync: str):
     from sfdd.state.watermark import parse, variable_key
 
     return parse(VariableModel.get(variable_key(sync), default_var=None))
-
-
-def rejects(run_id: str) -> list[dict]:
-    from sfdd.state.ledger import Ledger
-
-    ledger = Ledger()
-    return [r for r in _all_rejects(ledger) if r["run_id"] == run_id]
-
-
-def _all_rejects(ledger) -> list[dict]:
-    import sqlalchemy as sa
-
-    with ledger.engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(sa.select(ledger.rejects))]
-
-
-os.environ.setdefault("SFDD_RETRY_DELAY_SECONDS", "1")

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from .conftest import rejects, watermark
+from .conftest import watermark
 
 pytestmark = pytest.mark.integration
 
@@ -61,7 +61,9 @@ def test_dirty_records_are_rejected_with_the_right_code(sandbox, dd):
     by_kind: dict[str, list[dict]] = {}
     for rec in manifest:
         by_kind.setdefault(rec["kind"], []).append(rec)
-    ledger = rejects(result.run_id)
+    from sfdd.state.ledger import Ledger
+
+    ledger = Ledger().rejects_for_run(CONTACT, result.run_id)
     codes_by_id: dict[str, set[str]] = {}
     for r in ledger:
         codes_by_id.setdefault(r["sf_id"], set()).add(r["error_code"])
@@ -103,7 +105,7 @@ def test_picklist_and_multiselect_values_arrive_as_mapped(sandbox, sf, dd):
         assert fields["CONTACT_LEVEL"] == row["Level__c"].lower()
 
 
-def test_delta_carries_edits_opt_outs_and_deletes_and_keeps_dotdigital_unsubscribes(sandbox, sf, dd):
+def test_delta_carries_edits_opt_outs_and_deletes_and_keeps_dotdigital_unsubscribes(sandbox, sf, dd, run_ok):
     rows = _clean_contacts(sandbox, sf, 8, "AND HasOptedOutOfEmail = false AND SMS_Opt_Out__c = false "
                                            "AND MobilePhone != null")
     edited, unsubscribed_in_dd, email_opt_out, sms_opt_out, deleted = (
@@ -120,7 +122,7 @@ def test_delta_carries_edits_opt_outs_and_deletes_and_keeps_dotdigital_unsubscri
     before = watermark("contact")
     time.sleep(1.1)  # the run's window ends on a whole second; keep the edits inside it
 
-    result = run_dag_checked(CONTACT)
+    result = run_ok(CONTACT)
     figures = result.figures
     assert figures["window"]["mode"] == "delta"
     assert figures["updated"] >= 5 and figures["created"] == 0
@@ -143,28 +145,13 @@ def test_delta_carries_edits_opt_outs_and_deletes_and_keeps_dotdigital_unsubscri
     state["watched"] = [r["Email"] for r in edited + unsubscribed_in_dd + email_opt_out + sms_opt_out]
 
 
-def run_dag_checked(dag_id, **kwargs):
-    from .conftest import RunResult  # noqa: F401 - documents the return type
-
-    result = _RUN(dag_id, **kwargs)
-    assert result.state == "success", result
-    return result
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _bind_runner(run_dag):
-    global _RUN
-    _RUN = run_dag
-
-
-_RUN = None
-
-
-def test_the_same_window_again_changes_nothing(dd):
+def test_the_same_window_again_changes_nothing(dd, run_ok):
     window = state["delta"].figures["window"]
     members_before = _book_members(dd, "Salesforce Contacts")
     snapshot = {e: _contact(dd, e) for e in state["watched"]}
-    result = run_dag_checked(CONTACT, since=window["start"])
+    result = run_ok(CONTACT, since=window["start"])
     assert result.figures["created"] == 0
     assert _book_members(dd, "Salesforce Contacts").keys() == members_before.keys()
     for email, before in snapshot.items():
@@ -173,7 +160,7 @@ def test_the_same_window_again_changes_nothing(dd):
         assert after["channelProperties"] == before["channelProperties"]
 
 
-def test_backfill_of_a_past_interval_resyncs_exactly_that_interval(sandbox, sf, dd):
+def test_backfill_of_a_past_interval_resyncs_exactly_that_interval(sandbox, sf, dd, run_ok):
     rows = _clean_contacts(sandbox, sf, 12, "AND HasOptedOutOfEmail = false")[9:11]
     now = datetime.now(UTC)
     past = (now - timedelta(days=1)).replace(hour=10, minute=30, second=0, microsecond=0)
@@ -185,7 +172,7 @@ def test_backfill_of_a_past_interval_resyncs_exactly_that_interval(sandbox, sf, 
         sandbox.sf_admin("POST", "clock", {"now": datetime.now(UTC).isoformat().replace("+00:00", "Z")})
     before = watermark("contact")
 
-    result = run_dag_checked(CONTACT, logical_date=past.replace(minute=0) + timedelta(hours=1))
+    result = run_ok(CONTACT, logical_date=past.replace(minute=0) + timedelta(hours=1))
     window = result.figures["window"]
     start, end = datetime.fromisoformat(window["start"]), datetime.fromisoformat(window["end"])
     assert start <= past < end and end - start <= timedelta(hours=2)

@@ -40,9 +40,8 @@ def commit(sync_name: str, candidate: datetime, run_id: str) -> dict:
 
     current = read(sync_name)
     new = advance(current, candidate)
-    value = {"timestamp": new.isoformat(), "run_id": run_id if new != current else None}
     if new != current:
-        Variable.set(variable_key(sync_name), json.dumps(value),
+        Variable.set(variable_key(sync_name), json.dumps({"timestamp": new.isoformat(), "run_id": run_id}),
                      description=f"Last fully synced change time of sync {sync_name!r}")
     return {"previous": current.isoformat() if current else None, "committed": new.isoformat(),
             "moved": new != current}

@@ -22,10 +22,6 @@ MAPPINGS_DIR = Path(os.environ.get("SFDD_MAPPINGS_DIR",
                                    Path(__file__).resolve().parents[3] / "include" / "mappings"))
 
 
-class ReconcileError(Exception):
-    """The run's counts do not add up, or too many records were rejected."""
-
-
 @dataclass(frozen=True)
 class TaskRef:
     dag_id: str
