@@ -6,6 +6,7 @@ import json
 
 from fastapi import Request
 
+from sandbox.dotdigital import codec
 from sandbox.dotdigital.errors import v2_error, v3_error
 from sandbox.dotdigital.store import parse_when
 
@@ -39,7 +40,7 @@ async def v2_json(request: Request):
 async def v3_json(request: Request):
     raw = await request.body()
     try:
-        return json.loads(raw)
+        return codec.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise v3_error(400, "badJson", "The request JSON is badly formed") from exc
 

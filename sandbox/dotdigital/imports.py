@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 
+from sandbox.dotdigital import codec
 from sandbox.dotdigital.contacts import EMAIL_TYPES, OPT_IN_TYPES, field_map, typed_fields, valid_email
 from sandbox.dotdigital.faults import Faults
 from sandbox.dotdigital.store import Store
@@ -103,7 +104,7 @@ class ImportQueue:
         if row["generation"] == "v3":
             status, result = self._process_v3(row, rule)
             self.store.execute("UPDATE imports SET status = ?, payload = NULL, result = ? WHERE id = ?",
-                               (status, json.dumps(result), import_id))
+                               (status, codec.dumps(result), import_id))
         else:
             status, report, faults_csv = self._process_v2(row, rule)
             self.store.execute("UPDATE imports SET status = ?, payload = NULL, report = ?, faults_csv = ? "
@@ -116,7 +117,7 @@ class ImportQueue:
         return fields, books
 
     def _process_v3(self, row, rule) -> tuple[str, dict]:
-        body = json.loads(row["payload"])
+        body = codec.loads(row["payload"])
         contacts = body["contacts"]
         merge = row["merge_option"]
         fields, books = self._context()
@@ -127,6 +128,7 @@ class ImportQueue:
         for start in range(0, len(contacts), SLICE):
             with self.store.transaction() as db:
                 writer.db = db
+                writer.prefetch(contacts[start:start + SLICE])
                 for item in contacts[start:start + SLICE]:
                     forced = None
                     ident = _identity(item)
@@ -148,6 +150,7 @@ class ImportQueue:
                         if out.contact_id is not None:
                             entry["contactId"] = out.contact_id
                         failures.append(entry)
+                writer.flush()
             time.sleep(0)
         result = {"summary": summary, "created": created, "updated": updated, "failures": failures}
         return "Finished", result

@@ -357,11 +357,12 @@ def _count_import_result(status: dict, valid, payload_ref: str) -> dict:
     resubscribe, say), not a lost contact; only failures of contacts that were not written are rejects.
     """
     created, updated = status.get("created") or [], status.get("updated") or []
-    written = {c.get("contactId") for c in created + updated if c.get("contactId") is not None}
-    # Built only when an import reports failures: mapping identifiers back to records is per-row work.
-    by_identifier = _identifier_index(valid) if status.get("failures") else {}
+    failures = status.get("failures") or []
+    # Both lookups are only needed for the (usually few) failures, so a clean import skips them.
+    written = {c.get("contactId") for c in (*created, *updated)} - {None} if failures else set()
+    by_identifier = _rows_for_failures(valid, failures) if failures else {}
     rejects, failed_by_code, kept, partial = [], Counter(), 0, 0
-    for failure in status.get("failures") or []:
+    for failure in failures:
         details = failure.get("failures") or [{"failureCode": "unknown"}]
         codes = [f.get("failureCode", "unknown") for f in details]
         if failure.get("contactId") in written:
@@ -388,14 +389,30 @@ def _identifier_key(identifiers: dict) -> tuple:
     return (email, "") if email else ("", mobile)
 
 
-def _identifier_index(valid) -> dict:
-    index = {}
-    emails = valid["email"] if "email" in valid else [None] * len(valid)
-    mobiles = valid["mobile_number"] if "mobile_number" in valid else [None] * len(valid)
-    for sf_id, row, email, mobile in zip(valid["sf_id"], valid["row"], emails, mobiles, strict=True):
-        key = _identifier_key({"email": email or "", "mobileNumber": mobile or ""})
-        index[key] = (sf_id, int(row))
-    return index
+def _rows_for_failures(valid, failures: list[dict]) -> dict:
+    """_identifier_key -> (sf_id, source row) for the failing contacts only, found column-wise.
+
+    A record is keyed by its email, or by its mobile number when it has no email, as the payload
+    identified it; when two records share a key the later one wins, as in the payload.
+    """
+    wanted = {_identifier_key(f.get("identifiers") or {}) for f in failures}
+    emails = {email for email, _ in wanted if email}
+    mobiles = {mobile for email, mobile in wanted if not email and mobile}
+    email_col = valid["email"].fillna("").str.strip().str.lower() if "email" in valid else None
+    found = {}
+    if emails and email_col is not None:
+        hit = email_col.isin(emails).to_numpy()
+        for sf_id, row, email in zip(valid["sf_id"][hit], valid["row"][hit], email_col[hit], strict=True):
+            found[(email, "")] = (sf_id, int(row))
+    if mobiles and "mobile_number" in valid:
+        mobile_col = valid["mobile_number"].fillna("").str.strip().str.lstrip("+")
+        hit = mobile_col.isin(mobiles)
+        if email_col is not None:
+            hit = hit & (email_col == "")
+        hit = hit.to_numpy()
+        for sf_id, row, mobile in zip(valid["sf_id"][hit], valid["row"][hit], mobile_col[hit], strict=True):
+            found[("", mobile)] = (sf_id, int(row))
+    return found
 
 
 def _remove_deleted(dd, deleted, book_ids) -> tuple[int, int]:
