@@ -110,6 +110,13 @@ def coerce(field_type: str, value: object) -> object:
 @lru_cache(maxsize=65536)
 def _date(value: str) -> str:
     """Cached because a million-contact import repeats the same few thousand dates (birthdays, consent days)."""
+    if len(value) in (10, 20) and "1000" <= value[:4] and (len(value) == 10 or (value[10] == "T" and value[19] == "Z")):
+        # The two shapes a sync sends (2024-01-31, 2024-01-31T09:30:00Z): checked by the parser, then cut.
+        try:
+            datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise FieldTypeError("not a date") from exc
+        return value + "T00:00:00" if len(value) == 10 else value[:19]
     if not DATE_PREFIX_RE.match(value.strip()):
         raise FieldTypeError("not a date with a 4-digit year")
     text = value.strip().replace(" ", "T")

@@ -34,6 +34,7 @@ class ImportQueue:
         self.faults = faults
         self.delay = delay
         self.wake = threading.Event()
+        self.parsed: dict[str, object] = {}  # import id -> decoded body, until the worker takes it
         self.stopping = False
         self.thread = threading.Thread(target=self._run, name="dotdigital-imports", daemon=True)
         with store.lock:
@@ -53,8 +54,12 @@ class ImportQueue:
         return row[0]
 
     def submit(self, generation: str, payload: bytes, book_id: int | None = None,
-               merge_option: str = "overwrite") -> str:
+               merge_option: str = "overwrite", parsed: object = None) -> str:
+        """Store an import; ``parsed`` is the body the route already decoded, so the worker need not again
+        (the stored payload still serves an emulator restarted with imports pending)."""
         import_id = str(uuid.uuid4())
+        if parsed is not None:
+            self.parsed[import_id] = parsed
         delay = self.delay
         slow = self.faults.take_import("slow_import", generation)
         if slow:
@@ -92,6 +97,8 @@ class ImportQueue:
             except Exception:  # a broken import must not kill the worker
                 log.exception("import %s failed", row["id"])
                 self.store.execute("UPDATE imports SET status = 'Failed', payload = NULL WHERE id = ?", (row["id"],))
+            finally:
+                self.parsed.pop(row["id"], None)
 
     def _process(self, import_id: str) -> None:
         row = self.store.one("SELECT * FROM imports WHERE id = ?", (import_id,))
@@ -117,7 +124,7 @@ class ImportQueue:
         return fields, books
 
     def _process_v3(self, row, rule) -> tuple[str, dict]:
-        body = codec.loads(row["payload"])
+        body = self.parsed.pop(row["id"], None) or codec.loads(row["payload"])
         contacts = body["contacts"]
         merge = row["merge_option"]
         fields, books = self._context()
