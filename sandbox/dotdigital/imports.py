@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 import uuid
+from pathlib import Path
 
 from sandbox.dotdigital import codec
 from sandbox.dotdigital.contacts import EMAIL_TYPES, OPT_IN_TYPES, field_map, typed_fields, valid_email
@@ -35,6 +36,8 @@ class ImportQueue:
         self.delay = delay
         self.wake = threading.Event()
         self.parsed: dict[str, object] = {}  # import id -> decoded body, until the worker takes it
+        self.payload_dir = store.path.parent / "import-payloads"
+        self.payload_dir.mkdir(parents=True, exist_ok=True)
         self.stopping = False
         self.thread = threading.Thread(target=self._run, name="dotdigital-imports", daemon=True)
         with store.lock:
@@ -56,10 +59,15 @@ class ImportQueue:
     def submit(self, generation: str, payload: bytes, book_id: int | None = None,
                merge_option: str = "overwrite", parsed: object = None) -> str:
         """Store an import; ``parsed`` is the body the route already decoded, so the worker need not again
-        (the stored payload still serves an emulator restarted with imports pending)."""
+        (the payload file still serves an emulator restarted with imports pending).
+
+        The payload goes to a file beside the database, not into it: a 25 MB body written into SQLite
+        and cleared again cost more than processing a tenth of its contacts.
+        """
         import_id = str(uuid.uuid4())
         if parsed is not None:
             self.parsed[import_id] = parsed
+        self._payload_path(import_id).write_bytes(payload)
         delay = self.delay
         slow = self.faults.take_import("slow_import", generation)
         if slow:
@@ -70,7 +78,7 @@ class ImportQueue:
         self.store.execute(
             "INSERT INTO imports (id, generation, status, submitted, ready_at, book_id, merge_option, payload, "
             "forced_status, failure_rule) VALUES (?, ?, 'NotFinished', ?, ?, ?, ?, ?, ?, ?)",
-            (import_id, generation, now, now + delay, book_id, merge_option, payload,
+            (import_id, generation, now, now + delay, book_id, merge_option, None,
              forced["status"] if forced else None,
              json.dumps({k: v for k, v in contact_rule.items() if not k.startswith("_")}) if contact_rule else None))
         self.wake.set()
@@ -99,6 +107,15 @@ class ImportQueue:
                 self.store.execute("UPDATE imports SET status = 'Failed', payload = NULL WHERE id = ?", (row["id"],))
             finally:
                 self.parsed.pop(row["id"], None)
+                self._payload_path(row["id"]).unlink(missing_ok=True)
+
+    def _payload_path(self, import_id: str) -> Path:
+        return self.payload_dir / f"{import_id}.body"
+
+    def _payload(self, row) -> bytes:
+        """The submitted body (older state folders kept it in the database)."""
+        path = self._payload_path(row["id"])
+        return path.read_bytes() if path.exists() else (row["payload"] or b"")
 
     def _process(self, import_id: str) -> None:
         row = self.store.one("SELECT * FROM imports WHERE id = ?", (import_id,))
@@ -124,7 +141,7 @@ class ImportQueue:
         return fields, books
 
     def _process_v3(self, row, rule) -> tuple[str, dict]:
-        body = self.parsed.pop(row["id"], None) or codec.loads(row["payload"])
+        body = self.parsed.pop(row["id"], None) or codec.loads(self._payload(row))
         contacts = body["contacts"]
         merge = row["merge_option"]
         fields, books = self._context()
@@ -163,7 +180,7 @@ class ImportQueue:
         return "Finished", result
 
     def _process_v2(self, row, rule) -> tuple[str, dict, str]:
-        text = row["payload"].decode("utf-8-sig", errors="replace")
+        text = self._payload(row).decode("utf-8-sig", errors="replace")
         reader = csv.reader(io.StringIO(text))
         header = next(reader, [])
         lowered = [h.strip().lower() for h in header]

@@ -48,7 +48,7 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 
 def _nocase(text: str) -> str:
     """The key SQLite's NOCASE collation compares (ASCII letters folded only), for the prefetched lookups."""
-    return text.translate(_ASCII_LOWER)
+    return text.lower() if text.isascii() else text.translate(_ASCII_LOWER)
 
 
 def failure(code: str, description: str) -> dict:
@@ -191,7 +191,7 @@ class ContactWriter:
                 "INSERT INTO contacts (email, mobile, email_status, sms_status, email_type, opt_in_type, data, "
                 "created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (email, mobile, email_status, sms_status, email_type or "Html", opt_in or "Unknown",
-                 codec.dumps(merge_data({}, data, "overwrite")), self.now, self.now))
+                 codec.dumps({k: v for k, v in data.items() if v is not None}), self.now, self.now))
             contact_id = cur.lastrowid
             if email and email_status not in MARKETABLE:
                 suppress(self.db, contact_id, email_status, self.now)
