@@ -13,8 +13,9 @@ Steps 4 and 5 form one task group mapped over the chunks, so a chunk's load star
 
 4. **chunk.transform** – mapping, consent and segment rules, then a pandera schema; valid rows and rejects
    go to separate files, rejects to the ledger.
-5. **chunk.load** (pool `dotdigital_imports`) – one Dotdigital v3 bulk import per chunk, polled to the end;
-   per-contact failures join the rejects. Deleted Salesforce records leave the address book.
+5. **chunk.load** (two slots of pool `dotdigital_imports`) – Dotdigital v3 bulk imports of up to 12,500
+   contacts, two in flight, each polled to the end; per-contact failures join the rejects. Deleted Salesforce
+   records leave the address book.
 6. **reconcile** – `read = created + updated + rejected + skipped + deleted`, or the run fails; prints the summary table.
 7. **commit_watermark** – moves the sync's watermark Variable forward, only after everything above succeeded.
 
@@ -81,7 +82,7 @@ def build_dag(mapping) -> DAG:
         def transform(chunk: dict, prepared: dict) -> dict:
             return steps.transform(name, chunk, prepared, steps.task_ref())
 
-        @task(pool=steps.IMPORT_POOL, max_active_tis_per_dag=8, retries=4)
+        @task(pool=steps.IMPORT_POOL, pool_slots=steps.IMPORTS_IN_FLIGHT, max_active_tis_per_dag=8, retries=4)
         def load(transformed: dict, prepared: dict, window: dict) -> dict:
             return steps.load(name, transformed, prepared, window, steps.task_ref())
 

@@ -16,7 +16,7 @@ def test_contact_sync_benchmark_writes_consistent_figures(tmp_path):
                     "--delta", "50", "--output", str(out), "--work-dir", str(tmp_path / "work")],
                    check=True, cwd=REPO, timeout=240, capture_output=True)
     result = json.loads(out.read_text())
-    full, delta = result["runs"]
+    full, delta, warm = result["runs"]
     assert full["kind"] == "full" and full["pipeline"]["state"] == "success"
     figures = full["figures"]
     assert figures["read"] == 1000 and figures["balanced"] is True
@@ -34,7 +34,18 @@ def test_contact_sync_benchmark_writes_consistent_figures(tmp_path):
     assert delta["figures"]["updated"] + delta["figures"]["rejected"] == 50
     assert delta["contacts_in_dotdigital"] == figures["created"]
 
+    # the same window twice in one process: both runs re-read the 50 records, each dag.test() is timed
+    assert warm["kind"] == "delta_warm" and warm["pipeline"]["state"] == "success"
+    assert len(warm["pipeline"]["dag_test_seconds"]) == 2 and all(s > 0 for s in warm["pipeline"]["dag_test_seconds"])
+    assert warm["figures"]["read"] == 50 and warm["figures"]["created"] == 0
+    assert warm["salesforce"]["api_calls"]["POST /services/data/vXX.X/jobs/query"] == 2
+    assert warm["contacts_in_dotdigital"] == figures["created"]
+
     summary = result["summary"]
+    own = summary["delta"]["own_seconds"]
+    assert own == warm["pipeline"]["dag_test_seconds"][-1]
+    assert summary["delta"]["start_up_seconds"] == round(max(0.0, delta["pipeline"]["wall_seconds"] - own), 2)
+    assert "delta_own_cost_le_5pct_of_full" in summary["targets"]
     assert summary["full"]["1000"]["runs"] == 1 and summary["full"]["1000"]["all_succeeded"]
     assert summary["delta"]["read_by_window"] == 50
     assert set(summary["targets"]) >= {"peak_rss_le_1gb", "salesforce_ge_2000_records_per_call",

@@ -42,3 +42,44 @@ def test_a_full_load_over_several_chunks_reconciles_as_one(small_chunks, sandbox
     rejects = Ledger().rejects_for_run(CONTACT, result.run_id)
     assert len({r["map_index"] for r in rejects}) > 1  # each chunk recorded its own
     assert len({(r["map_index"], r["payload_row"]) for r in rejects}) == figures["rejected"]
+
+
+def test_a_chunk_goes_as_several_imports_never_more_than_two_in_flight(small_chunks, sandbox, run_dag, monkeypatch):
+    """Parts of a chunk overlap (one is processed while the next is sent), but only as many as the slots
+    the load task holds in the pool, and every part is waited for and counted."""
+    from sfdd.hooks.dotdigital import DotdigitalHook
+    from sfdd.sync import contact_sync as steps
+
+    monkeypatch.setattr(steps, "IMPORT_PART_SIZE", 60)
+    events: list[tuple[str, str]] = []
+    start, wait = DotdigitalHook.start_contact_import_v3, DotdigitalHook.wait_for_contact_import_v3
+
+    def spy_start(self, contacts, **kwargs):
+        assert len(contacts) <= 60
+        import_id = start(self, contacts, **kwargs)
+        events.append(("start", import_id))
+        return import_id
+
+    def spy_wait(self, import_id, **kwargs):
+        status = wait(self, import_id, **kwargs)
+        events.append(("done", import_id))
+        return status
+
+    monkeypatch.setattr(DotdigitalHook, "start_contact_import_v3", spy_start)
+    monkeypatch.setattr(DotdigitalHook, "wait_for_contact_import_v3", spy_wait)
+    before = sandbox.dd_admin("GET", "stats")["calls"].get("PUT /contacts/v3/import", 0)
+
+    result = run_dag(CONTACT, mode="full")
+    assert result.state == "success" and result.figures["balanced"]
+    figures = result.figures
+    started = [i for kind, i in events if kind == "start"]
+    assert sorted(started) == sorted(i for kind, i in events if kind == "done")  # each part waited for once
+    assert len(started) == sandbox.dd_admin("GET", "stats")["calls"]["PUT /contacts/v3/import"] - before
+    assert len(started) >= 3 * figures["chunks"]  # 200-record chunks in parts of 60
+    active, most = set(), 0
+    for kind, import_id in events:
+        (active.add if kind == "start" else active.discard)(import_id)
+        most = max(most, len(active))
+    assert most == steps.IMPORTS_IN_FLIGHT
+    # every valid contact of every part was counted: this second full load updates what the first created
+    assert figures["created"] + figures["updated"] + figures["rejected"] + figures["skipped"] == figures["read"]

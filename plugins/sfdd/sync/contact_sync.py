@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +16,11 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 IMPORT_POOL = "dotdigital_imports"
+# A chunk's valid contacts go to Dotdigital as imports of at most IMPORT_PART_SIZE, with IMPORTS_IN_FLIGHT
+# submitted at a time: Dotdigital processes one part while the next is built and sent. The load task takes
+# IMPORTS_IN_FLIGHT slots of the pool, so the pool's size is still the cap on active imports.
+IMPORT_PART_SIZE = 12_500
+IMPORTS_IN_FLIGHT = 2
 SALESFORCE_CONN_ID = os.environ.get("SFDD_SALESFORCE_CONN_ID", "salesforce_default")
 DOTDIGITAL_CONN_ID = os.environ.get("SFDD_DOTDIGITAL_CONN_ID", "dotdigital_default")
 MAPPINGS_DIR = Path(os.environ.get("SFDD_MAPPINGS_DIR",
@@ -293,10 +298,7 @@ def transform(name: str, chunk: dict, prepared: dict, ref: TaskRef) -> dict:
 
 
 def load(name: str, transformed: dict, prepared: dict, window: dict, ref: TaskRef) -> dict:
-    from airflow.sdk.exceptions import AirflowFailException
-
     from sfdd import staging
-    from sfdd.hooks.dotdigital import DotdigitalImportError
     from sfdd.state.ledger import Ledger
     from sfdd.transform.payload import to_v3_contacts
 
@@ -304,7 +306,8 @@ def load(name: str, transformed: dict, prepared: dict, window: dict, ref: TaskRe
     chunk = transformed["chunk"]
     # The transform's figures travel on, so reconcile gets one record per chunk from the task group.
     result = {"chunk": chunk, "created": 0, "updated": 0, "failed": 0, "kept_suppressed": 0,
-              "deleted_removed": 0, "deleted_not_found": 0, "failed_by_code": {}, "import_id": None,
+              "partially_written": 0, "deleted_removed": 0, "deleted_not_found": 0, "failed_by_code": {},
+              "import_ids": [],
               "dry_run": bool(window["dry_run"]), "transform": transformed}
     valid = staging.read_parquet(transformed["valid_path"])
     deleted = staging.read_parquet(transformed["deleted_path"])
@@ -314,26 +317,18 @@ def load(name: str, transformed: dict, prepared: dict, window: dict, ref: TaskRe
         return result
     dd = _dd()
     rejects: list[dict] = []
-    if len(valid):
-        contacts = to_v3_contacts(valid, mapping, prepared["address_book_ids"])
+    in_flight: deque[tuple[int, str]] = deque()  # (first row of the part, import id), oldest first
+    for begin in range(0, len(valid), IMPORT_PART_SIZE):
+        contacts = to_v3_contacts(valid.iloc[begin:begin + IMPORT_PART_SIZE], mapping, prepared["address_book_ids"])
         import_id = dd.start_contact_import_v3(contacts, merge_option=mapping.target.merge_option)
-        result["import_id"] = import_id
-        log.info("Chunk %d: import %s started with %d contacts", chunk, import_id, len(contacts))
-        try:
-            status = dd.wait_for_contact_import_v3(import_id)
-        except DotdigitalImportError as exc:
-            # A watchdog rejection or failed import will not pass on a retry of the same payload: fail now,
-            # leave the watermark, and let an operator look at the import in Dotdigital.
-            log.error("Chunk %d: Dotdigital import %s ended %s; nothing from this chunk was written", chunk,
-                      import_id, exc.status)
-            raise AirflowFailException(f"Dotdigital import of chunk {chunk} failed: {exc}") from exc
-        counted = _count_import_result(status, valid, transformed["source_path"])
-        result.update(counted["figures"])
-        rejects.extend(counted["rejects"])
-        if result["created"] + result["updated"] + result["failed"] != len(valid):
-            raise AirflowFailException(
-                f"Dotdigital import {import_id} of chunk {chunk} accounted for "
-                f"{result['created'] + result['updated'] + result['failed']} of {len(valid)} contacts")
+        result["import_ids"].append(import_id)
+        log.info("Chunk %d: import %s started with %d contacts (rows %d-%d of %d)", chunk, import_id, len(contacts),
+                 begin, begin + len(contacts) - 1, len(valid))
+        in_flight.append((begin, import_id))
+        if len(in_flight) >= IMPORTS_IN_FLIGHT:
+            rejects.extend(_finish_import(dd, chunk, *in_flight.popleft(), valid, transformed, result))
+    while in_flight:
+        rejects.extend(_finish_import(dd, chunk, *in_flight.popleft(), valid, transformed, result))
     if len(deleted) and mapping.source.deleted == "remove":
         removed, missing = _remove_deleted(dd, deleted, prepared["address_book_ids"])
         result["deleted_removed"], result["deleted_not_found"] = removed, missing
@@ -343,6 +338,33 @@ def load(name: str, transformed: dict, prepared: dict, window: dict, ref: TaskRe
              chunk, result["created"], result["updated"], result["failed"], result["kept_suppressed"],
              result["deleted_removed"])
     return result
+
+
+def _finish_import(dd, chunk: int, begin: int, import_id: str, valid, transformed: dict, result: dict) -> list[dict]:
+    """Wait for one part's import, add its figures to ``result`` and return its reject rows."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from sfdd.hooks.dotdigital import DotdigitalImportError
+
+    part = valid.iloc[begin:begin + IMPORT_PART_SIZE]
+    try:
+        status = dd.wait_for_contact_import_v3(import_id)
+    except DotdigitalImportError as exc:
+        # A watchdog rejection or failed import will not pass on a retry of the same payload: fail now,
+        # leave the watermark, and let an operator look at the import in Dotdigital.
+        log.error("Chunk %d: Dotdigital import %s ended %s; none of its %d contacts were written", chunk,
+                  import_id, exc.status, len(part))
+        raise AirflowFailException(f"Dotdigital import of chunk {chunk} failed: {exc}") from exc
+    counted = _count_import_result(status, part, transformed["source_path"])
+    figures = counted["figures"]
+    if figures["created"] + figures["updated"] + figures["failed"] != len(part):
+        raise AirflowFailException(
+            f"Dotdigital import {import_id} of chunk {chunk} accounted for "
+            f"{figures['created'] + figures['updated'] + figures['failed']} of {len(part)} contacts")
+    for key in ("created", "updated", "failed", "kept_suppressed", "partially_written"):
+        result[key] = result.get(key, 0) + figures[key]
+    result["failed_by_code"] = dict(Counter(result["failed_by_code"]) + Counter(figures["failed_by_code"]))
+    return counted["rejects"]
 
 
 # A written contact whose requested channel status Dotdigital refused to widen (it stays unsubscribed or
