@@ -292,6 +292,12 @@ class SalesforceApiHook(SalesforceHook):
         Files are ``part-00001.csv``, ``part-00002.csv``, ... in result order, each with a header row;
         pages hold at most ``max_records`` rows. Nothing is held in memory beyond one network chunk.
         """
+        return list(self.iter_bulk_query_csv_files(soql, out_dir, include_deleted, max_records, poll_seconds))
+
+    def iter_bulk_query_csv_files(self, soql: str, out_dir: str | Path, include_deleted: bool = False,
+                                  max_records: int = 50_000, poll_seconds: float = 2.0) -> Iterator[Path]:
+        """As bulk_query_to_csv_files, yielding each page's file as soon as it is downloaded, so the caller
+        can work on one page while the next downloads."""
         from simple_salesforce.bulk2 import Operation, _Bulk2Client
 
         match = FROM_RE.search(soql)
@@ -303,18 +309,18 @@ class SalesforceApiHook(SalesforceHook):
         client = _Bulk2Client(match.group(1), sf.bulk2_url, dict(sf.headers), sf.session)
         job = client.create_job(Operation.query_all if include_deleted else Operation.query, soql)
         _wait_for_query_job(client, job["id"], poll_seconds)
-        files: list[Path] = []
+        pages = 0
         locator = ""
         while True:
             page = client.download_job_data(str(out), job["id"], locator, max_records, chunk_size=1 << 20)
-            target = out / f"part-{len(files) + 1:05d}.csv"
+            pages += 1
+            target = out / f"part-{pages:05d}.csv"
             Path(page["file"]).replace(target)
-            files.append(target)
+            yield target
             locator = page["locator"]
             if not locator:
                 break
-        self.log.info("Bulk query job %s wrote %d file(s) to %s", job["id"], len(files), out)
-        return files
+        self.log.info("Bulk query job %s wrote %d file(s) to %s", job["id"], pages, out)
 
     def api_usage(self) -> tuple[int, int]:
         """(used, max) daily API requests from the latest Sforce-Limit-Info (asks /limits if none yet)."""

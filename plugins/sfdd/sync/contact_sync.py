@@ -166,7 +166,9 @@ def _csv_to_table(path: Path, columns_hint: list[str]):
 
 
 def extract(name: str, window: dict, ref: TaskRef) -> list[dict]:
+    import itertools
     import tempfile
+    from concurrent.futures import Future, ThreadPoolExecutor
 
     import pyarrow as pa
 
@@ -181,16 +183,32 @@ def extract(name: str, window: dict, ref: TaskRef) -> list[dict]:
     out = staging.run_root(ref.dag_id, ref.run_id) / "extract"
     columns = mapping.source_fields()
     chunks: list[dict] = []
-    with tempfile.TemporaryDirectory(prefix="sfdd-extract-") as tmp:
-        files = _sf().bulk_query_to_csv_files(soql, Path(tmp), include_deleted=include_deleted,
-                                              max_records=mapping.chunk_size)
-        for csv_path in files:
-            table = _csv_to_table(Path(csv_path), columns)
-            Path(csv_path).unlink()
-            if table.num_rows == 0:
-                continue
-            path = staging.write_parquet(table, out / f"chunk-{len(chunks):05d}.parquet")
-            chunks.append({"chunk": len(chunks), "path": path, "rows": table.num_rows})
+    numbers = itertools.count()
+
+    def stage(csv_path: Path) -> tuple[str, int]:
+        """One page to one chunk file (runs on the single worker, so pages arrive in order)."""
+        table = _csv_to_table(csv_path, columns)
+        csv_path.unlink()
+        if table.num_rows == 0:
+            return "", 0
+        return staging.write_parquet(table, out / f"chunk-{next(numbers):05d}.parquet"), table.num_rows
+
+    # Each page is converted to Parquet in a worker thread while the next one downloads (both release the
+    # GIL); at most two pages are on disk at a time, and chunks keep the pages' order.
+    with tempfile.TemporaryDirectory(prefix="sfdd-extract-") as tmp, ThreadPoolExecutor(max_workers=1) as pool:
+        pending: Future | None = None
+        staged: list[tuple[str, int]] = []
+        pages = _sf().iter_bulk_query_csv_files(soql, Path(tmp), include_deleted=include_deleted,
+                                                max_records=mapping.chunk_size)
+        for csv_path in pages:
+            if pending is not None:
+                staged.append(pending.result())
+            pending = pool.submit(stage, Path(csv_path))
+        if pending is not None:
+            staged.append(pending.result())
+    for path, rows in staged:
+        if rows:
+            chunks.append({"chunk": len(chunks), "path": path, "rows": rows})
     if not chunks:
         # An empty window still flows through transform → load → reconcile so the run records zeros.
         empty = pa.table({c: pa.array([], type=pa.string()) for c in columns})

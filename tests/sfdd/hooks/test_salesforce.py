@@ -93,6 +93,16 @@ def test_bulk_query_to_csv_files_pages(hook, tmp_path):
     assert counts == [200, 200, 50] and len(ids) == 450
 
 
+def test_bulk_query_pages_are_yielded_one_download_at_a_time(hook, tmp_path):
+    """Extract converts a page while the next downloads, so the iterator must not fetch ahead."""
+    out = tmp_path / "lazy"
+    pages = hook.iter_bulk_query_csv_files("SELECT Id FROM Contact", out, max_records=200, poll_seconds=0.05)
+    first = next(pages)
+    assert first.name == "part-00001.csv" and sorted(p.name for p in out.iterdir()) == ["part-00001.csv"]
+    first.unlink()  # the caller may remove a page once it has used it
+    assert [p.name for p in pages] == ["part-00002.csv", "part-00003.csv"]
+
+
 def test_bulk_query_include_deleted_uses_query_all(hook, tmp_path):
     sf = hook.get_conn()
     victim = sf.Contact.create({"LastName": "Gone", "Email": "hook.gone@example.com"})["id"]
