@@ -52,6 +52,7 @@ def test_a_chunk_goes_as_several_imports_never_more_than_two_in_flight(small_chu
 
     monkeypatch.setattr(steps, "IMPORT_PART_SIZE", 60)
     events: list[tuple[str, str]] = []
+    floors: list[float | None] = []
     start, wait = DotdigitalHook.start_contact_import_v3, DotdigitalHook.wait_for_contact_import_v3
 
     def spy_start(self, contacts, **kwargs):
@@ -63,6 +64,7 @@ def test_a_chunk_goes_as_several_imports_never_more_than_two_in_flight(small_chu
     def spy_wait(self, import_id, **kwargs):
         status = wait(self, import_id, **kwargs)
         events.append(("done", import_id))
+        floors.append(kwargs.get("floor"))
         return status
 
     monkeypatch.setattr(DotdigitalHook, "start_contact_import_v3", spy_start)
@@ -81,5 +83,8 @@ def test_a_chunk_goes_as_several_imports_never_more_than_two_in_flight(small_chu
         (active.add if kind == "start" else active.discard)(import_id)
         most = max(most, len(active))
     assert most == steps.IMPORTS_IN_FLIGHT
+    # only each chunk's last import, with nothing queued behind it, is polled on the short floor
+    assert floors.count(steps.TAIL_POLL_FLOOR_SECONDS) == figures["chunks"]
+    assert floors.count(None) == len(floors) - figures["chunks"]
     # every valid contact of every part was counted: this second full load updates what the first created
     assert figures["created"] + figures["updated"] + figures["rejected"] + figures["skipped"] == figures["read"]

@@ -212,14 +212,17 @@ class DotdigitalHook(HttpHook):
 
         return msgspec.json.decode(self.request("GET", f"/contacts/v3/import/{import_id}").content)
 
-    def wait_for_contact_import_v3(self, import_id: str, poll_interval: float = 1.0, timeout: float = 3600) -> dict:
-        return self._wait(lambda: self.get_contact_import_v3(import_id), import_id, poll_interval, timeout)
+    def wait_for_contact_import_v3(self, import_id: str, poll_interval: float = 1.0, timeout: float = 3600,
+                                   floor: float | None = None) -> dict:
+        """Poll until the import ends; ``floor`` is the longest gap between polls while the import is young
+        (see sfdd.hooks.polling): a caller with nothing else queued at Dotdigital asks for a shorter one."""
+        return self._wait(lambda: self.get_contact_import_v3(import_id), import_id, poll_interval, timeout, floor)
 
-    def _wait(self, fetch, import_id: str, poll_interval: float, timeout: float) -> dict:
-        from sfdd.hooks.polling import poll_delays
+    def _wait(self, fetch, import_id: str, poll_interval: float, timeout: float, floor: float | None = None) -> dict:
+        from sfdd.hooks.polling import FLOOR_SECONDS, poll_delays
 
         deadline = time.monotonic() + timeout
-        delays = poll_delays(poll_interval)
+        delays = poll_delays(poll_interval, floor=FLOOR_SECONDS if floor is None else floor)
         while True:
             result = fetch()
             status = result.get("status")

@@ -41,3 +41,20 @@ def test_a_long_job_settles_at_the_callers_interval():
 
 def test_the_caller_interval_caps_even_the_first_poll():
     assert _schedule(maximum=0.05, until=0.2)[:2] == [0.05, 0.1]
+
+
+def test_an_import_wait_uses_the_floor_it_is_given(monkeypatch):
+    from sfdd.hooks import dotdigital
+
+    slept: list[float] = []
+    monkeypatch.setattr(dotdigital.time, "sleep", slept.append)
+    hook = dotdigital.DotdigitalHook.__new__(dotdigital.DotdigitalHook)  # no connection needed to poll a fake
+
+    def waits(**kwargs) -> list[float]:
+        slept.clear()
+        answers = iter(["NotFinished"] * 4 + ["Finished"])
+        assert hook._wait(lambda: {"status": next(answers)}, "imp-1", 1.0, 60, **kwargs)["status"] == "Finished"
+        return list(slept)
+
+    assert waits() == [0.1, 0.2, 0.4, 0.5]  # doubling up to the default floor of 0.5 s
+    assert waits(floor=0.1) == [0.1, 0.1, 0.1, 0.1]
