@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import yaml
 
@@ -53,11 +55,11 @@ def test_a_chunk_goes_as_several_imports_never_more_than_two_in_flight(small_chu
     monkeypatch.setattr(steps, "IMPORT_PART_SIZE", 60)
     events: list[tuple[str, str]] = []
     floors: list[float | None] = []
-    start, wait = DotdigitalHook.start_contact_import_v3, DotdigitalHook.wait_for_contact_import_v3
+    submit, wait = DotdigitalHook.submit_contact_import_v3, DotdigitalHook.wait_for_contact_import_v3
 
-    def spy_start(self, contacts, **kwargs):
-        assert len(contacts) <= 60
-        import_id = start(self, contacts, **kwargs)
+    def spy_submit(self, body):
+        assert len(json.loads(body)["contacts"]) <= 60
+        import_id = submit(self, body)
         events.append(("start", import_id))
         return import_id
 
@@ -67,7 +69,7 @@ def test_a_chunk_goes_as_several_imports_never_more_than_two_in_flight(small_chu
         floors.append(kwargs.get("floor"))
         return status
 
-    monkeypatch.setattr(DotdigitalHook, "start_contact_import_v3", spy_start)
+    monkeypatch.setattr(DotdigitalHook, "submit_contact_import_v3", spy_submit)
     monkeypatch.setattr(DotdigitalHook, "wait_for_contact_import_v3", spy_wait)
     before = sandbox.dd_admin("GET", "stats")["calls"].get("PUT /contacts/v3/import", 0)
 
@@ -87,4 +89,27 @@ def test_a_chunk_goes_as_several_imports_never_more_than_two_in_flight(small_chu
     assert floors.count(steps.TAIL_POLL_FLOOR_SECONDS) == figures["chunks"]
     assert floors.count(None) == len(floors) - figures["chunks"]
     # every valid contact of every part was counted: this second full load updates what the first created
+    assert figures["created"] + figures["updated"] + figures["rejected"] + figures["skipped"] == figures["read"]
+
+
+def test_a_part_whose_body_is_too_large_is_sent_in_halves(small_chunks, sandbox, run_dag, monkeypatch):
+    """Dotdigital refuses bodies over 50 MB; a part over the limit is split until each body fits."""
+    from sfdd.hooks.dotdigital import DotdigitalHook
+    from sfdd.sync import contact_sync as steps
+
+    monkeypatch.setattr(steps, "IMPORT_PART_SIZE", 60)
+    monkeypatch.setattr(steps, "MAX_IMPORT_BODY_BYTES", 12_000)  # about 20 contacts of this mapping
+    sizes: list[int] = []
+    submit = DotdigitalHook.submit_contact_import_v3
+
+    def spy_submit(self, body):
+        sizes.append(len(body))
+        return submit(self, body)
+
+    monkeypatch.setattr(DotdigitalHook, "submit_contact_import_v3", spy_submit)
+    result = run_dag(CONTACT, mode="full")
+    assert result.state == "success" and result.figures["balanced"]
+    assert max(sizes) <= 12_000
+    assert len(sizes) >= 3 * -(-result.figures["valid"] // 60)  # every 60-contact part went as 3 or more
+    figures = result.figures
     assert figures["created"] + figures["updated"] + figures["rejected"] + figures["skipped"] == figures["read"]

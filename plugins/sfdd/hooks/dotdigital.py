@@ -195,16 +195,26 @@ class DotdigitalHook(HttpHook):
     def start_contact_import_v3(self, contacts: list[dict], merge_option: str | None = None,
                                 lists: list[int] | None = None) -> str:
         """PUT /contacts/v3/import; ``lists`` is added to every contact that has none of its own."""
+        return self.submit_contact_import_v3(self.contact_import_v3_body(contacts, merge_option, lists))
+
+    @staticmethod
+    def contact_import_v3_body(contacts: list[dict], merge_option: str | None = None,
+                               lists: list[int] | None = None) -> bytes:
+        """The encoded request body, so a caller can check its size (Dotdigital refuses over 50 MB) first."""
+        # msgspec (already installed with the Task SDK) encodes a 50,000-contact body about 5x faster than json.
+        import msgspec
+
         items = contacts
         if lists:
             items = [c if c.get("lists") else {**c, "lists": list(lists)} for c in contacts]
         body: dict = {"contacts": items}
         if merge_option:
             body["mergeOption"] = merge_option
-        # msgspec (already installed with the Task SDK) encodes a 50,000-contact body about 5x faster than json.
-        import msgspec
+        return msgspec.json.encode(body)
 
-        return self.request("PUT", "/contacts/v3/import", data=msgspec.json.encode(body), headers=JSON_HEADERS,
+    def submit_contact_import_v3(self, body: bytes) -> str:
+        """PUT /contacts/v3/import with a body from contact_import_v3_body; returns the import id."""
+        return self.request("PUT", "/contacts/v3/import", data=body, headers=JSON_HEADERS,
                             expected=(202,)).json()["importId"]
 
     def get_contact_import_v3(self, import_id: str) -> dict:

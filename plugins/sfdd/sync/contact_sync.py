@@ -20,8 +20,12 @@ IMPORT_POOL = "dotdigital_imports"
 # submitted at a time: Dotdigital processes one part while the next is built and sent. The load task takes
 # IMPORTS_IN_FLIGHT slots of the pool, so the pool's size is still the cap on active imports.
 IMPORT_PART_SIZE = 12_500
-IMPORTS_IN_FLIGHT = 2
+IMPORTS_IN_FLIGHT = int(os.environ.get("SFDD_IMPORTS_IN_FLIGHT", "2"))
 TAIL_POLL_FLOOR_SECONDS = 0.1
+# Dotdigital refuses request bodies over 50 MB; a part whose body would pass this is sent in halves instead.
+MAX_IMPORT_BODY_BYTES = 40 * 1024 * 1024
+if IMPORTS_IN_FLIGHT < 1:
+    raise ValueError(f"SFDD_IMPORTS_IN_FLIGHT must be 1 or more, got {IMPORTS_IN_FLIGHT}")
 SALESFORCE_CONN_ID = os.environ.get("SFDD_SALESFORCE_CONN_ID", "salesforce_default")
 DOTDIGITAL_CONN_ID = os.environ.get("SFDD_DOTDIGITAL_CONN_ID", "dotdigital_default")
 MAPPINGS_DIR = Path(os.environ.get("SFDD_MAPPINGS_DIR",
@@ -336,21 +340,30 @@ def load(name: str, transformed: dict, prepared: dict, window: dict, ref: TaskRe
         return result
     dd = _dd()
     rejects: list[dict] = []
-    in_flight: deque[tuple[int, str]] = deque()  # (first row of the part, import id), oldest first
-    for begin in range(0, len(valid), IMPORT_PART_SIZE):
-        contacts = to_v3_contacts(valid.iloc[begin:begin + IMPORT_PART_SIZE], mapping, prepared["address_book_ids"])
-        import_id = dd.start_contact_import_v3(contacts, merge_option=mapping.target.merge_option)
+    in_flight: deque[tuple[int, int, str]] = deque()  # (first row, end row, import id), oldest first
+    todo = deque((begin, min(begin + IMPORT_PART_SIZE, len(valid))) for begin in range(0, len(valid), IMPORT_PART_SIZE))
+    while todo:
+        begin, end = todo.popleft()
+        contacts = to_v3_contacts(valid.iloc[begin:end], mapping, prepared["address_book_ids"])
+        body = dd.contact_import_v3_body(contacts, merge_option=mapping.target.merge_option)
+        if len(body) > MAX_IMPORT_BODY_BYTES and end - begin > 1:
+            middle = (begin + end) // 2
+            log.info("Chunk %d: rows %d-%d make a %d-byte import body; sending them in two halves", chunk,
+                     begin, end - 1, len(body))
+            todo.extendleft([(middle, end), (begin, middle)])
+            continue
+        import_id = dd.submit_contact_import_v3(body)
         result["import_ids"].append(import_id)
         log.info("Chunk %d: import %s started with %d contacts (rows %d-%d of %d)", chunk, import_id, len(contacts),
-                 begin, begin + len(contacts) - 1, len(valid))
-        in_flight.append((begin, import_id))
+                 begin, end - 1, len(valid))
+        in_flight.append((begin, end, import_id))
         if len(in_flight) >= IMPORTS_IN_FLIGHT:
             rejects.extend(_finish_import(dd, chunk, *in_flight.popleft(), valid, transformed, result))
     while in_flight:
-        begin, import_id = in_flight.popleft()
+        begin, end, import_id = in_flight.popleft()
         # The chunk's last import has nothing queued behind it at Dotdigital: look more often, so the next
         # chunk's first import follows it sooner.
-        rejects.extend(_finish_import(dd, chunk, begin, import_id, valid, transformed, result,
+        rejects.extend(_finish_import(dd, chunk, begin, end, import_id, valid, transformed, result,
                                       floor=None if in_flight else TAIL_POLL_FLOOR_SECONDS))
     if len(deleted) and mapping.source.deleted == "remove":
         removed, missing = _remove_deleted(dd, deleted, prepared["address_book_ids"])
@@ -363,14 +376,14 @@ def load(name: str, transformed: dict, prepared: dict, window: dict, ref: TaskRe
     return result
 
 
-def _finish_import(dd, chunk: int, begin: int, import_id: str, valid, transformed: dict, result: dict,
+def _finish_import(dd, chunk: int, begin: int, end: int, import_id: str, valid, transformed: dict, result: dict,
                    floor: float | None = None) -> list[dict]:
     """Wait for one part's import, add its figures to ``result`` and return its reject rows."""
     from airflow.sdk.exceptions import AirflowFailException
 
     from sfdd.hooks.dotdigital import DotdigitalImportError
 
-    part = valid.iloc[begin:begin + IMPORT_PART_SIZE]
+    part = valid.iloc[begin:end]
     try:
         status = dd.wait_for_contact_import_v3(import_id, floor=floor)
     except DotdigitalImportError as exc:
