@@ -20,12 +20,13 @@ IMPORT_POOL = "dotdigital_imports"
 # submitted at a time: Dotdigital processes one part while the next is built and sent. The load task takes
 # IMPORTS_IN_FLIGHT slots of the pool, so the pool's size is still the cap on active imports.
 IMPORT_PART_SIZE = 12_500
-IMPORTS_IN_FLIGHT = int(os.environ.get("SFDD_IMPORTS_IN_FLIGHT", "2"))
+_IN_FLIGHT_SETTING = os.environ.get("SFDD_IMPORTS_IN_FLIGHT", "2")
+if not _IN_FLIGHT_SETTING.strip().isdigit() or int(_IN_FLIGHT_SETTING) < 1:
+    raise ValueError(f"SFDD_IMPORTS_IN_FLIGHT must be a whole number of 1 or more, got {_IN_FLIGHT_SETTING!r}")
+IMPORTS_IN_FLIGHT = int(_IN_FLIGHT_SETTING)
 TAIL_POLL_FLOOR_SECONDS = 0.1
 # Dotdigital refuses request bodies over 50 MB; a part whose body would pass this is sent in halves instead.
 MAX_IMPORT_BODY_BYTES = 40 * 1024 * 1024
-if IMPORTS_IN_FLIGHT < 1:
-    raise ValueError(f"SFDD_IMPORTS_IN_FLIGHT must be 1 or more, got {IMPORTS_IN_FLIGHT}")
 SALESFORCE_CONN_ID = os.environ.get("SFDD_SALESFORCE_CONN_ID", "salesforce_default")
 DOTDIGITAL_CONN_ID = os.environ.get("SFDD_DOTDIGITAL_CONN_ID", "dotdigital_default")
 MAPPINGS_DIR = Path(os.environ.get("SFDD_MAPPINGS_DIR",

@@ -1,6 +1,12 @@
 """A finished v3 import becomes figures and reject rows that point back at the Salesforce record."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pandas as pd
+import pytest
 
 from sfdd.sync.contact_sync import _count_import_result
 
@@ -65,3 +71,13 @@ def test_a_clean_import_counts_without_failures():
     status = {"created": [{"contactId": i} for i in range(5)], "updated": [], "failures": []}
     counted = _count_import_result(status, _valid(), "ref")
     assert counted["rejects"] == [] and counted["figures"]["created"] == 5 and counted["figures"]["failed"] == 0
+
+
+@pytest.mark.parametrize("setting", ["0", "two", "-1", ""])
+def test_a_bad_imports_in_flight_setting_fails_with_its_name(setting):
+    """The DAG file reads it for pool_slots at parse time, so a bad value must say what to fix."""
+    code = "import sfdd.sync.contact_sync"
+    env = {**os.environ, "SFDD_IMPORTS_IN_FLIGHT": setting}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[3] / "plugins")
+    assert done.returncode != 0 and "SFDD_IMPORTS_IN_FLIGHT must be a whole number of 1 or more" in done.stderr
